@@ -22,6 +22,9 @@ type Config struct {
 	Path string `json:"-"`
 	// Unknown lists the JSON paths of keys the schema does not know (tolerated; --strict refuses).
 	Unknown []string `json:"-"`
+
+	// catalog is built once per parsed config (see Catalog).
+	catalog func() *providers.Catalog
 }
 
 // Defaults applies when a command line does not say.
