@@ -1,0 +1,301 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Store is the health store file of one state dir (SPEC §4.1).
+type Store struct {
+	dir string
+
+	mu       sync.Mutex
+	warnings []string
+}
+
+// Open returns the store of dir. Nothing is read or created until Load or Update.
+func Open(dir string) *Store { return &Store{dir: dir} }
+
+// Path is <dir>/health.json.
+func (s *Store) Path() string { return filepath.Join(s.dir, "health.json") }
+
+func (s *Store) lockPath() string { return filepath.Join(LocksDir(s.dir), "health.lock") }
+
+// Warnings are the one-line notices collected so far (a damaged store moved aside). cmd prints each
+// once as "oauth-mux: warning: …"; doctor shows them. They never stop a command.
+func (s *Store) Warnings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.warnings...)
+}
+
+func (s *Store) warn(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.warnings {
+		if w == msg {
+			return
+		}
+	}
+	s.warnings = append(s.warnings, msg)
+}
+
+// Load reads the store without taking the lock: writers replace the file atomically, so a reader
+// always sees a whole version. A missing store is an empty one. A store that does not parse is moved
+// aside (under the lock, after checking it is still the same damaged file) and an empty store is
+// returned with a warning. The error is only for a store that exists but cannot be read at all.
+func (s *Store) Load() (*Health, error) {
+	h, err := s.read()
+	if err == nil {
+		return h, nil
+	}
+	var ce *corruptError
+	if !errors.As(err, &ce) {
+		return nil, err
+	}
+	// Move aside only under the lock: without it two readers could both see damage, and the second
+	// would move away the fresh store a writer had just put in place.
+	l, lerr := lockBlocking(s.lockPath())
+	if lerr != nil {
+		s.warn(fmt.Sprintf("health store %s is damaged (%v); using an empty one for this run", s.Path(), ce.err))
+		return NewHealth(), nil
+	}
+	defer l.releaseQuiet()
+	return s.readRepair()
+}
+
+// Update runs fn on the store under the exclusive health lock: the store is re-read inside the lock,
+// fn changes it, and the result replaces the file atomically. Concurrent processes lose no update.
+// When fn returns an error nothing is written and the error is returned.
+func (s *Store) Update(fn func(*Health) error) error {
+	if err := EnsureDir(s.dir); err != nil {
+		return fmt.Errorf("health store: %w", err)
+	}
+	l, err := lockBlocking(s.lockPath())
+	if err != nil {
+		return fmt.Errorf("health store: %w", err)
+	}
+	defer l.releaseQuiet()
+	h, err := s.readRepair()
+	if err != nil {
+		return err
+	}
+	if err := fn(h); err != nil {
+		return err
+	}
+	data, err := h.Marshal()
+	if err != nil {
+		return fmt.Errorf("health store: %w", err)
+	}
+	return WriteFileAtomic(s.Path(), data, 0o600)
+}
+
+// readRepair reads the store; the caller holds the health lock, so a damaged file is moved aside.
+func (s *Store) readRepair() (*Health, error) {
+	h, err := s.read()
+	var ce *corruptError
+	if !errors.As(err, &ce) {
+		return h, err
+	}
+	aside := s.Path() + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+	for i := 1; ; i++ {
+		if _, serr := os.Lstat(aside); errors.Is(serr, fs.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s.corrupt-%s-%d", s.Path(), time.Now().UTC().Format("20060102T150405Z"), i)
+	}
+	if rerr := os.Rename(s.Path(), aside); rerr != nil {
+		s.warn(fmt.Sprintf("health store %s is damaged (%v) and could not be moved aside: %v; using an empty one",
+			s.Path(), ce.err, rerr))
+		return NewHealth(), nil
+	}
+	s.warn(fmt.Sprintf("health store %s was damaged (%v); moved it to %s and started a fresh one",
+		s.Path(), ce.err, filepath.Base(aside)))
+	return NewHealth(), nil
+}
+
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return "health store damaged: " + e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }
+
+// maxStoreSize refuses to parse an absurd file; such a store is treated as damaged.
+const maxStoreSize = 64 << 20
+
+func (s *Store) read() (*Health, error) {
+	data, err := os.ReadFile(s.Path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewHealth(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("health store: %w", err)
+	}
+	if len(data) > maxStoreSize {
+		return nil, &corruptError{fmt.Errorf("%d bytes is too large", len(data))}
+	}
+	h, err := ParseHealth(data)
+	if err != nil {
+		return nil, &corruptError{err}
+	}
+	return h, nil
+}
+
+// ParseHealth decodes a health store and repairs what a careless hand edit could leave: missing
+// maps, null records, scores out of range. Unknown fields are kept.
+func ParseHealth(data []byte) (*Health, error) {
+	h := NewHealth()
+	if err := json.Unmarshal(data, h); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("invalid JSON at byte %d", se.Offset)
+		}
+		return nil, errors.New(jsonErrorText(err))
+	}
+	if h.Records == nil {
+		h.Records = map[string]*Record{}
+	}
+	for k, r := range h.Records {
+		if r == nil {
+			delete(h.Records, k)
+			continue
+		}
+		r.Score = clampScore(r.Score)
+		if r.Circuit.State == "" {
+			r.Circuit.State = CircuitClosed
+		}
+		if r.Liveness.State == "" {
+			r.Liveness.State, r.Liveness.Availability = StateLive, Available
+		}
+	}
+	for k, p := range h.Profiles {
+		if p == nil {
+			delete(h.Profiles, k)
+		}
+	}
+	for k, m := range h.Runs {
+		if m == nil {
+			delete(h.Runs, k)
+		}
+	}
+	return h, nil
+}
+
+// jsonErrorText describes a decoding error without quoting the file's content.
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q has the wrong type (%s)", te.Field, te.Value)
+	}
+	return "not a health store"
+}
+
+// Marshal encodes the store as written to disk.
+func (h *Health) Marshal() ([]byte, error) {
+	if h.Version == 0 {
+		h.Version = 1
+	}
+	b, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+type healthJSON Health
+type recordJSON Record
+
+// UnmarshalJSON keeps fields this version does not know.
+func (h *Health) UnmarshalJSON(b []byte) error {
+	extra, err := decodeKeepingExtra(b, (*healthJSON)(h))
+	h.extra = extra
+	return err
+}
+
+// MarshalJSON writes the known fields and the kept unknown ones.
+func (h Health) MarshalJSON() ([]byte, error) { return encodeWithExtra((*healthJSON)(&h), h.extra) }
+
+// UnmarshalJSON keeps fields this version does not know.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	extra, err := decodeKeepingExtra(b, (*recordJSON)(r))
+	r.extra = extra
+	return err
+}
+
+// MarshalJSON writes the known fields and the kept unknown ones.
+func (r Record) MarshalJSON() ([]byte, error) { return encodeWithExtra((*recordJSON)(&r), r.extra) }
+
+func decodeKeepingExtra(b []byte, v any) (map[string]json.RawMessage, error) {
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	// encoding/json matches keys case-insensitively, so "Records" filled Records and is not unknown.
+	names := jsonNames(v)
+	for k := range all {
+		for _, name := range names {
+			if strings.EqualFold(k, name) {
+				delete(all, k)
+				break
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return all, nil
+}
+
+func encodeWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	for k, x := range extra {
+		if _, known := all[k]; !known && json.Valid(x) {
+			all[k] = x
+		}
+	}
+	return json.Marshal(all)
+}
+
+var jsonNamesCache sync.Map // reflect.Type → []string
+
+// jsonNames lists the JSON keys of the struct v points to, so the decoder can tell the unknown ones.
+func jsonNames(v any) []string {
+	t := reflect.TypeOf(v).Elem()
+	if n, ok := jsonNamesCache.Load(t); ok {
+		return n.([]string)
+	}
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	jsonNamesCache.Store(t, names)
+	return names
+}
