@@ -1,0 +1,468 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// Attempt is one run of the user's command, as the planner prepared it.
+type Attempt struct {
+	Argv []string
+	// Env is the child's whole environment; nil means oauth-mux's own. argv[0] is looked up with its PATH.
+	Env []string
+	Dir string
+	// Matcher judges the output as it streams by; nil means no output rules.
+	Matcher *Matcher
+	// Label names the attempt in messages ("codex:max-1#codex-max"); supervise does not parse it.
+	Label  string
+	Number int
+}
+
+// Outcome is what happened to one attempt.
+type Outcome struct {
+	// ExitCode is the shell-style status: the exit status, 128+N after signal N, 126/127 when the
+	// program could not be started.
+	ExitCode int
+	// Signal is the signal that killed the child, or 0.
+	Signal   syscall.Signal
+	Evidence Evidence
+	// StartedAt and Duration cover the child's life (or the failed start).
+	StartedAt time.Time
+	Duration  time.Duration
+	// StoppedOnLimit says supervise stopped the child because its output showed a terminal limit.
+	StoppedOnLimit bool
+	// Err is set when the program could not be started (*ExecError); the child's own failure is not an
+	// error.
+	Err error
+}
+
+// ExecError says the program could not be started. Its ExitCode is 127 (not found) or 126 (found but
+// not runnable), as shells do.
+type ExecError struct {
+	Name string
+	Code int
+	// What is the short cause shown after the name ("command not found", "permission denied").
+	What string
+	Err  error
+}
+
+func (e *ExecError) Error() string { return e.Name + ": " + e.What }
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// ExitCode maps the error to the shell's status.
+func (e *ExecError) ExitCode() int { return e.Code }
+
+// Timings of the supervisor; variables so that tests can shorten them.
+var (
+	// drainTimeout bounds how long output is read after the child exited (a grandchild outside the
+	// child's process group may hold a pipe open).
+	drainTimeout = 2 * time.Second
+	// stopTermAfter and stopKillAfter space the SIGINT, SIGTERM, SIGKILL of a stop (SPEC §6.2 step 3).
+	stopTermAfter = 2 * time.Second
+	stopKillAfter = 5 * time.Second
+	// ctxKillAfter is the grace between SIGTERM and SIGKILL when the context is cancelled.
+	ctxKillAfter = 2 * time.Second
+)
+
+func envLookup(env []string, key string) (string, bool) {
+	if env == nil {
+		return os.LookupEnv(key)
+	}
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// lookPath resolves name the way a shell does, with the child's PATH and relative to the child's dir.
+func lookPath(name string, env []string, dir string) (string, error) {
+	notFound := &ExecError{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
+	if name == "" {
+		return "", notFound
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) || dir == "" {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	check := func(p string) error {
+		fi, err := os.Stat(abs(p))
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return syscall.EISDIR
+		}
+		if fi.Mode()&0o111 == 0 {
+			return fs.ErrPermission
+		}
+		return unix.Access(abs(p), unix.X_OK)
+	}
+	if strings.Contains(name, "/") {
+		err := check(name)
+		switch {
+		case err == nil:
+			return abs(name), nil
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			return "", &ExecError{Name: name, Code: 127, What: "no such file or directory", Err: err}
+		case errors.Is(err, syscall.EISDIR):
+			return "", &ExecError{Name: name, Code: 126, What: "is a directory", Err: err}
+		default:
+			return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: err}
+		}
+	}
+	path, _ := envLookup(env, "PATH")
+	var denied error
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "." // POSIX: an empty PATH entry is the current directory
+		}
+		p := filepath.Join(d, name)
+		if !filepath.IsAbs(p) && !strings.HasPrefix(p, ".") {
+			p = "./" + p
+		}
+		err := check(p)
+		if err == nil {
+			return abs(p), nil
+		}
+		if denied == nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) &&
+			!errors.Is(err, syscall.EISDIR) {
+			denied = err
+		}
+	}
+	if denied != nil {
+		// Like bash: a match that cannot be executed is reported only when nothing better was found.
+		return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: denied}
+	}
+	return "", notFound
+}
+
+// Run starts the attempt and waits for it. It never panics on a bad command: start failures come back
+// as an Outcome with ExitCode 126/127 and Err.
+func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
+	o.StartedAt = time.Now()
+	defer func() { o.Duration = time.Since(o.StartedAt) }()
+	fail := func(err error) Outcome {
+		var ee *ExecError
+		if !errors.As(err, &ee) {
+			ee = &ExecError{Name: firstArg(a.Argv), Code: 126, What: "cannot run: " + err.Error(), Err: err}
+			err = ee
+		}
+		o.ExitCode, o.Err = ee.Code, err
+		o.Evidence = buildEvidence(a.Matcher, o.ExitCode, 0)
+		return o
+	}
+	if len(a.Argv) == 0 {
+		return fail(&ExecError{Name: "", Code: 127, What: "no command given", Err: exec.ErrNotFound})
+	}
+	path, err := lookPath(a.Argv[0], a.Env, a.Dir)
+	if err != nil {
+		return fail(err)
+	}
+	cmd := &exec.Cmd{Path: path, Args: a.Argv, Env: a.Env, Dir: a.Dir, WaitDelay: drainTimeout}
+
+	limitCh := make(chan struct{}, 1)
+	onLimit := func() {
+		if s.opts.OnLimit == OnLimitRestart && s.interactive {
+			select {
+			case limitCh <- struct{}{}:
+			default:
+			}
+		}
+	}
+
+	var (
+		childEnds []*os.File // the child's copies, closed in the parent once it runs
+		readers   []*os.File // our read ends, forced shut if a grandchild keeps them open
+		copies    sync.WaitGroup
+		master    *os.File
+		feed      *feeder
+		taps      []tapWriter
+		fgFd      = -1
+	)
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
+			_ = f.Close()
+		}
+	}
+	newPipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err == nil {
+			childEnds = append(childEnds, w)
+			readers = append(readers, r)
+		}
+		return
+	}
+	// stdin that is not a terminal: a pipe fed from the replay buffer.
+	var stdinW *os.File
+	pipeStdin := func() error {
+		if s.replay == nil {
+			return nil // nil Stdin: the child reads /dev/null
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		cmd.Stdin, stdinW = r, w
+		childEnds = append(childEnds, r)
+		return nil
+	}
+	var errCopy func()
+	if s.usePTY {
+		m, slave, err := pty.Open()
+		if err != nil {
+			return fail(err)
+		}
+		master = m
+		childEnds = append(childEnds, slave)
+		s.resize(master)
+		cmd.Stdout = slave
+		ctty := 1
+		if s.stdinPTY {
+			cmd.Stdin, ctty = slave, 0
+		} else if err := pipeStdin(); err != nil {
+			closeAll(childEnds)
+			_ = master.Close()
+			return fail(err)
+		}
+		// A pty session of its own: the child is session leader, and its process group gets the
+		// terminal's signals and our forwarded ones (kill(-pid)).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
+		merged := s.opts.StderrMode == StderrPTY
+		stream := streamStdout
+		if merged {
+			cmd.Stderr = slave
+			stream = streamMerged
+		}
+		t := newTap(a.Matcher, stream, onLimit)
+		taps = append(taps, t)
+		copies.Add(1)
+		go s.guard(func() { defer copies.Done(); copyOut(s.out, master, t, false, false) })
+		if !merged {
+			r, w, err := newPipe()
+			if err != nil {
+				closeAll(childEnds)
+				_ = master.Close()
+				return fail(err)
+			}
+			cmd.Stderr = w
+			errCopy = func() { copyOut(s.errw, r, taps[1], s.raw.Load() && s.errTTY, true) }
+			taps = append(taps, newTap(a.Matcher, streamStderr, onLimit))
+		}
+	} else {
+		outR, outW, err := newPipe()
+		if err == nil {
+			var errW *os.File
+			var errR *os.File
+			errR, errW, err = newPipe()
+			cmd.Stdout, cmd.Stderr = outW, errW
+			if err == nil {
+				tOut := newTap(a.Matcher, streamStdout, onLimit)
+				tErr := newTap(a.Matcher, streamStderr, onLimit)
+				taps = append(taps, tOut, tErr)
+				copies.Add(1)
+				go s.guard(func() { defer copies.Done(); copyOut(s.out, outR, tOut, false, true) })
+				errCopy = func() { copyOut(s.errw, errR, tErr, false, true) }
+			}
+		}
+		if err == nil {
+			if s.stdinPass {
+				cmd.Stdin = s.inFile
+				attr := &syscall.SysProcAttr{Setpgid: true}
+				fd := fdOf(s.inFile)
+				// Make the child the terminal's foreground group (as a shell does for a job) only when
+				// we hold the foreground ourselves; a backgrounded oauth-mux must not steal the terminal.
+				if pg, e := unix.IoctlGetInt(fd, unix.TIOCGPGRP); e == nil && pg == unix.Getpgrp() {
+					attr.Foreground, attr.Ctty, fgFd = true, fd, fd
+				}
+				cmd.SysProcAttr = attr
+			} else {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				err = pipeStdin()
+			}
+		}
+		if err != nil {
+			closeAll(childEnds)
+			closeAll(readers)
+			return fail(err)
+		}
+	}
+	if errCopy != nil {
+		copies.Add(1)
+		go s.guard(func() { defer copies.Done(); errCopy() })
+	}
+
+	err = cmd.Start()
+	closeAll(childEnds)
+	if err != nil {
+		// Copiers see EOF now that every write end is closed.
+		if stdinW != nil {
+			_ = stdinW.Close()
+		}
+		waitCopies(&copies, readers, master)
+		if master != nil {
+			_ = master.Close()
+		}
+		closeAll(readers)
+		code, what := 126, "cannot run: "+err.Error()
+		if errors.Is(err, syscall.ENOENT) {
+			what = "cannot run: " + strings.TrimPrefix(err.Error(), "fork/exec ")
+		}
+		return fail(&ExecError{Name: a.Argv[0], Code: code, What: what, Err: err})
+	}
+	pid := cmd.Process.Pid
+	s.setCurrent(master, pid)
+	if stdinW != nil {
+		feed = s.replay.feed(stdinW)
+	}
+	if sig := s.stopSignal(); sig != 0 {
+		// The signal arrived while we were starting the child; it was meant for it.
+		_ = syscall.Kill(-pid, sig)
+	}
+
+	waitCh := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(waitCh) }()
+
+	var termT, killT <-chan time.Time
+	ctxDone := ctx.Done()
+wait:
+	for {
+		select {
+		case <-waitCh:
+			break wait
+		case <-limitCh:
+			if !o.StoppedOnLimit {
+				o.StoppedOnLimit = true
+				_ = syscall.Kill(-pid, syscall.SIGINT)
+				termT = time.After(stopTermAfter)
+			}
+		case <-termT:
+			termT = nil
+			_ = syscall.Kill(-pid, syscall.SIGTERM)
+			killT = time.After(stopKillAfter)
+		case <-killT:
+			killT = nil
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		case <-ctxDone:
+			ctxDone = nil
+			_ = syscall.Kill(-pid, syscall.SIGTERM)
+			killT = time.After(ctxKillAfter)
+		}
+	}
+	if fgFd >= 0 {
+		restoreForeground(fgFd)
+	}
+	s.setCurrent(nil, 0)
+	// No process of the child's group outlives its leader (SPEC §6.1); the group id cannot be reused
+	// while a member lives, so this reaches only the child's own leftovers.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if feed != nil {
+		feed.halt()
+	}
+	waitCopies(&copies, readers, master)
+	if master != nil {
+		_ = master.Close()
+	}
+	closeAll(readers)
+
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		o.Signal = ws.Signal()
+		o.ExitCode = 128 + int(o.Signal)
+	default:
+		o.ExitCode = ws.ExitStatus()
+	}
+	o.Evidence = buildEvidence(a.Matcher, o.ExitCode, o.Signal, taps...)
+	return o
+}
+
+func firstArg(argv []string) string {
+	if len(argv) == 0 {
+		return ""
+	}
+	return argv[0]
+}
+
+// waitCopies waits for the output copiers; a grandchild that left the process group may hold a write
+// end, so after drainTimeout the reads are cut short.
+func waitCopies(wg *sync.WaitGroup, readers []*os.File, master *os.File) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(drainTimeout):
+	}
+	past := time.Unix(1, 0)
+	for _, r := range readers {
+		_ = r.SetReadDeadline(past)
+	}
+	if master != nil {
+		if err := master.SetReadDeadline(past); err != nil {
+			_ = master.Close()
+		}
+	}
+	<-done
+}
+
+// restoreForeground gives the terminal back to oauth-mux's process group. We are a background group
+// at this point, so SIGTTOU must be ignored while asking.
+func restoreForeground(fd int) {
+	signal.Ignore(syscall.SIGTTOU)
+	defer signal.Reset(syscall.SIGTTOU)
+	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, unix.Getpgrp())
+}
+
+// copyOut copies a child's stream to the user and to the tap, chunk by chunk as it arrives (no line
+// buffering). The user gets every byte unchanged (crlf only on a raw terminal, where the kernel no
+// longer adds the "\r"); the tap sees the child's bytes as written. When the user's side is gone
+// (EPIPE from "… | head") a pipe is closed so that the child gets SIGPIPE as it would without us.
+func copyOut(dst io.Writer, src *os.File, tap tapWriter, crlf, closeOnWriteErr bool) {
+	buf := make([]byte, 128*1024)
+	var tmp []byte
+	dstOK := true
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			if dstOK {
+				out := p
+				if crlf {
+					tmp = toCRLF(tmp[:0], p)
+					out = tmp
+				}
+				if _, werr := dst.Write(out); werr != nil {
+					dstOK = false
+					if closeOnWriteErr {
+						_, _ = tap.Write(p)
+						_ = src.Close()
+						return
+					}
+				}
+			}
+			_, _ = tap.Write(p)
+		}
+		if err != nil {
+			// EIO from a pty master means every slave is closed: the pty's EOF.
+			return
+		}
+	}
+}

@@ -1,0 +1,453 @@
+package supervise
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// syncBuf is a bytes.Buffer safe for the copier goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func newSession(t testing.TB, o SessionOptions) *Session {
+	t.Helper()
+	s, err := NewSession(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "noexec")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb syncBuf
+	s := newSession(t, SessionOptions{Stdout: &out, Stderr: &errb, PTY: PTYNever})
+	cases := []struct {
+		name   string
+		a      Attempt
+		code   int
+		sig    syscall.Signal
+		errMsg string
+	}{
+		{"zero", fake("exit", "0"), 0, 0, ""},
+		{"one", fake("exit", "1"), 1, 0, ""},
+		{"three", fake("exit", "3"), 3, 0, ""},
+		{"sigterm", fake("kill", "15"), 143, syscall.SIGTERM, ""},
+		{"sigkill", fake("kill", "9"), 137, syscall.SIGKILL, ""},
+		{"not found", Attempt{Argv: []string{"no-such-cmd-omux"}, Env: []string{"PATH=" + dir}}, 127, 0,
+			"no-such-cmd-omux: command not found"},
+		// The child's PATH decides, not ours: "noexec" is only on the child's PATH.
+		{"not executable", Attempt{Argv: []string{"noexec"}, Env: []string{"PATH=" + dir}}, 126, 0,
+			"noexec: permission denied"},
+		{"not executable path", Attempt{Argv: []string{noexec}}, 126, 0, noexec + ": permission denied"},
+		{"directory", Attempt{Argv: []string{dir}}, 126, 0, dir + ": is a directory"},
+		{"missing path", Attempt{Argv: []string{dir + "/nope"}}, 127, 0, dir + "/nope: no such file or directory"},
+		{"empty argv", Attempt{}, 127, 0, ": no command given"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := s.Run(context.Background(), c.a)
+			if o.ExitCode != c.code || o.Signal != c.sig {
+				t.Fatalf("exit %d signal %v, want %d %v (err %v)", o.ExitCode, o.Signal, c.code, c.sig, o.Err)
+			}
+			if c.errMsg == "" {
+				if o.Err != nil {
+					t.Fatalf("unexpected error %v", o.Err)
+				}
+				return
+			}
+			var ee *ExecError
+			if !errors.As(o.Err, &ee) || ee.Error() != c.errMsg || ee.ExitCode() != c.code {
+				t.Fatalf("err %v, want %q with code %d", o.Err, c.errMsg, c.code)
+			}
+		})
+	}
+}
+
+func TestPipesPassthroughAndEnv(t *testing.T) {
+	var out, errb syncBuf
+	s := newSession(t, SessionOptions{Stdout: &out, Stderr: &errb, PTY: PTYAuto})
+	if s.UsesPTY() {
+		t.Fatal("auto without a terminal must use pipes")
+	}
+	a := fake("out", "hello", "err", "oops", "env", "OMUX_TEST_VAR", "tty")
+	a.Env = append(a.Env, "OMUX_TEST_VAR=canary-123")
+	o := s.Run(context.Background(), a)
+	if o.ExitCode != 0 {
+		t.Fatalf("exit %d", o.ExitCode)
+	}
+	if got, want := out.String(), "hello\ncanary-123\nstdin=false stdout=false\n"; got != want {
+		t.Fatalf("stdout %q, want %q", got, want)
+	}
+	if errb.String() != "oops\n" {
+		t.Fatalf("stderr %q", errb.String())
+	}
+}
+
+func TestPTYAlwaysWithPipedStdin(t *testing.T) {
+	var out, errb syncBuf
+	s := newSession(t, SessionOptions{Stdin: strings.NewReader("line one\n"), Stdout: &out, Stderr: &errb,
+		PTY: PTYAlways})
+	o := s.Run(context.Background(), fake("tty", "readline"))
+	if o.ExitCode != 0 {
+		t.Fatalf("exit %d: %s", o.ExitCode, errb.String())
+	}
+	// The pty's line discipline turns "\n" into "\r\n" on the way out.
+	if got, want := out.String(), "stdin=false stdout=true\r\ngot \"line one\"\r\n"; got != want {
+		t.Fatalf("stdout %q, want %q", got, want)
+	}
+}
+
+func TestStderrPipeVersusPTY(t *testing.T) {
+	for _, mode := range []StderrMode{StderrPipe, StderrPTY} {
+		t.Run(string(mode), func(t *testing.T) {
+			var out, errb syncBuf
+			s := newSession(t, SessionOptions{Stdout: &out, Stderr: &errb, PTY: PTYAlways, StderrMode: mode})
+			o := s.Run(context.Background(), fake("out", "to-out", "sleep", "20ms", "err", "to-err"))
+			if o.ExitCode != 0 {
+				t.Fatalf("exit %d", o.ExitCode)
+			}
+			switch mode {
+			case StderrPipe:
+				if out.String() != "to-out\r\n" || errb.String() != "to-err\n" {
+					t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
+				}
+			case StderrPTY:
+				if out.String() != "to-out\r\nto-err\r\n" || errb.String() != "" {
+					t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
+				}
+			}
+		})
+	}
+}
+
+func TestStdinReplayAcrossRetry(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, _ = io.WriteString(w, "first\nsecond\n")
+		_ = w.Close()
+	}()
+	defer r.Close()
+	var out, errb syncBuf
+	s := newSession(t, SessionOptions{Stdin: r, Stdout: &out, Stderr: &errb, PTY: PTYNever})
+	p := &scripted{
+		attempts: []Attempt{fake("readline"), fake("cat")},
+		decisions: []Decision{
+			{Action: Retry, Message: "fake#a quota_exhausted"},
+			{Action: Done},
+		},
+	}
+	p.attempts[1].Label = "fake#b"
+	res := Loop(context.Background(), s, p, LoopOptions{})
+	if res.ExitCode != 0 || res.Attempts != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	// The first child read one line; the second sees the whole input again.
+	if got, want := out.String(), "got \"first\"\nfirst\nsecond\n"; got != want {
+		t.Fatalf("stdout %q, want %q", got, want)
+	}
+	if got, want := errb.String(), "oauth-mux: fake#a quota_exhausted; trying fake#b\n"; got != want {
+		t.Fatalf("stderr %q, want %q", got, want)
+	}
+}
+
+func TestStdinOverflowStopsRestart(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), stdinReplayLimit+1024)
+	var out, errb syncBuf
+	s := newSession(t, SessionOptions{Stdin: bytes.NewReader(big), Stdout: io.Discard, Stderr: &errb,
+		PTY: PTYNever})
+	p := &scripted{
+		attempts:  []Attempt{fake("cat", "exit", "5"), fake("exit", "0")},
+		decisions: []Decision{{Action: Retry, Message: "fake rate_limited"}},
+	}
+	res := Loop(context.Background(), s, p, LoopOptions{})
+	if res.ExitCode != 5 || res.Attempts != 1 {
+		t.Fatalf("result %+v, stderr %q", res, errb.String())
+	}
+	if !strings.Contains(errb.String(), "oauth-mux: fake rate_limited; not restarting: stdin was larger than 8 MiB") {
+		t.Fatalf("stderr %q", errb.String())
+	}
+	_ = out
+}
+
+func TestMaxAttempts(t *testing.T) {
+	var errb syncBuf
+	s := newSession(t, SessionOptions{Stderr: &errb, PTY: PTYNever})
+	p := &scripted{
+		attempts:  []Attempt{fake("exit", "4"), fake("exit", "0")},
+		decisions: []Decision{{Action: Retry, Message: "fake dead(token_revoked)"}},
+	}
+	res := Loop(context.Background(), s, p, LoopOptions{MaxAttempts: 1})
+	if res.ExitCode != 4 || res.Attempts != 1 || !strings.Contains(errb.String(), "--max-attempts 1") {
+		t.Fatalf("result %+v, stderr %q", res, errb.String())
+	}
+}
+
+func TestNoRouteLeftAndWait(t *testing.T) {
+	var errb syncBuf
+	s := newSession(t, SessionOptions{Stderr: &errb, PTY: PTYNever})
+	noRoute := &testExitErr{code: 201}
+	calls := 0
+	p := plannerFunc{
+		next: func() (Attempt, Decision, error) {
+			calls++
+			if calls == 1 {
+				return Attempt{}, Decision{Action: Wait, WaitUntil: time.Now().Add(50 * time.Millisecond),
+					WaitFor: "fake#a"}, nil
+			}
+			return Attempt{}, Decision{}, noRoute
+		},
+	}
+	start := time.Now()
+	res := Loop(context.Background(), s, p, LoopOptions{})
+	if res.ExitCode != 201 || res.Err != noRoute || calls != 2 || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("result %+v calls %d", res, calls)
+	}
+	if !strings.Contains(errb.String(), "oauth-mux: waiting 0s for fake#a to reset…") {
+		t.Fatalf("stderr %q", errb.String())
+	}
+}
+
+type testExitErr struct{ code int }
+
+func (e *testExitErr) Error() string { return "no route left for fake" }
+func (e *testExitErr) ExitCode() int { return e.code }
+
+type plannerFunc struct {
+	next   func() (Attempt, Decision, error)
+	record func(Attempt, Outcome) Decision
+}
+
+func (p plannerFunc) Next(context.Context) (Attempt, Decision, error) { return p.next() }
+func (p plannerFunc) Record(_ context.Context, a Attempt, o Outcome) Decision {
+	if p.record == nil {
+		return Decision{Action: Done}
+	}
+	return p.record(a, o)
+}
+
+// groupGone waits until no process is left in the process group (reaped orphans included).
+func groupGone(t *testing.T, pgid int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		err := syscall.Kill(-pgid, 0)
+		if err == syscall.ESRCH {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process group %d still has members (kill: %v)", pgid, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestNoGrandchildOutlivesChild(t *testing.T) {
+	for _, mode := range []PTYMode{PTYNever, PTYAlways} {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			var out syncBuf
+			s := newSession(t, SessionOptions{Stdout: &out, PTY: mode})
+			start := time.Now()
+			o := s.Run(context.Background(), fake("pidfile", dir+"/child", "grandchild", dir+"/gc", "out", "bye"))
+			if o.ExitCode != 0 {
+				t.Fatalf("exit %d", o.ExitCode)
+			}
+			// The grandchild held stdout: Run must not wait for its 30 s sleep.
+			if d := time.Since(start); d > drainTimeout {
+				t.Fatalf("Run took %v", d)
+			}
+			if !strings.Contains(out.String(), "bye") {
+				t.Fatalf("stdout %q", out.String())
+			}
+			pid := readPid(t, dir+"/child")
+			gc := readPid(t, dir+"/gc")
+			groupGone(t, pid)
+			if err := syscall.Kill(gc, 0); err != syscall.ESRCH {
+				t.Fatalf("grandchild %d: %v", gc, err)
+			}
+		})
+	}
+}
+
+func readPid(t *testing.T, f string) int {
+	t.Helper()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSIGTERMForwardedAndReraised(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(selfExe, "pidfile", dir+"/child", "sleep", "30s")
+	cmd.Env = append(os.Environ(), "SUPERVISE_HELPER=loop")
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if b, err := os.ReadFile(dir + "/child"); err == nil && len(b) > 0 {
+			pid, _ = strconv.Atoi(string(b))
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("child never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Fatalf("helper ended with %v (%v), want death by SIGTERM; stderr %q", ws, err, stderr.String())
+	}
+	// The helper re-raises only when its child died of the same signal: the child got the SIGTERM.
+	if !strings.Contains(stderr.String(), "helper: exit=143 reraise=15") {
+		t.Fatalf("stderr %q", stderr.String())
+	}
+	groupGone(t, pid)
+}
+
+func TestReraiseIgnoresOtherSignals(t *testing.T) {
+	// Must return (not exit) for signals that are not re-raised.
+	Reraise(0)
+	Reraise(syscall.SIGQUIT)
+	Reraise(syscall.SIGUSR1)
+}
+
+// userTerminal opens a pty pair that plays the user's terminal; the test types into and reads from
+// the master.
+func userTerminal(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	m, tt, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	t.Cleanup(func() { m.Close(); tt.Close() })
+	return m, tt
+}
+
+func TestPTYOnUserTerminalRawAndRestored(t *testing.T) {
+	m, tty := userTerminal(t)
+	before, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(SessionOptions{Stdin: tty, Stdout: tty, Stderr: tty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.UsesPTY() || !s.Raw() {
+		t.Fatal("auto on a terminal must use a pty and raw mode")
+	}
+	during, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if during.Lflag&unix.ICANON != 0 || during.Lflag&unix.ECHO != 0 {
+		t.Fatal("terminal not raw during the session")
+	}
+	var seen syncBuf
+	go func() { _, _ = io.Copy(&seen, m) }()
+	// Typed before the child exists: the pump holds it for the attempt.
+	if _, err := m.Write([]byte("typed\r")); err != nil {
+		t.Fatal(err)
+	}
+	o := s.Run(context.Background(), fake("tty", "readline", "err", "on-stderr"))
+	if o.ExitCode != 0 {
+		t.Fatalf("exit %d", o.ExitCode)
+	}
+	s.Close()
+	after, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if *after != *before {
+		t.Fatalf("termios not restored:\nbefore %+v\nafter  %+v", before, after)
+	}
+	waitFor(t, func() bool { return strings.Contains(seen.String(), "on-stderr") }, seen.String)
+	got := seen.String()
+	for _, want := range []string{"stdin=true stdout=true\r\n", "got \"typed\"\r\n", "on-stderr\r\n"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("terminal saw %q, missing %q", got, want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, show func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out; have %q", show())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPTYNeverOnTerminalForegroundGroup(t *testing.T) {
+	_, tty := userTerminal(t)
+	cmd := exec.Command(selfExe)
+	cmd.Env = append(os.Environ(), "SUPERVISE_HELPER=fg")
+	cmd.Stdin = tty
+	var out syncBuf
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if got, want := out.String(), "foreground=true\nexit=0 restored=true\n"; got != want {
+		t.Fatalf("helper said %q, want %q", got, want)
+	}
+}
+
+func TestContextCancelStopsChild(t *testing.T) {
+	s := newSession(t, SessionOptions{PTY: PTYNever})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	o := s.Run(ctx, fake("sleep", "30s"))
+	if o.Signal != syscall.SIGTERM || o.ExitCode != 143 {
+		t.Fatalf("outcome %+v", o)
+	}
+}
