@@ -1,0 +1,363 @@
+package classify
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Matcher is a compiled set of output rules: their regular expressions and the literal prefilter that
+// decides which lines the expressions see. A Matcher is immutable and safe for concurrent use; each
+// stream gets its own Tap.
+type Matcher struct {
+	rules    []OutputRule
+	res      []*regexp.Regexp // nil for exit-code-only rules
+	resetIdx []int            // capture index of ResetCapture, -1 when none
+	ruleKW   [][]int          // keyword indices per rule; nil: the rule is checked on every line
+	always   []int            // rules with a pattern but no keyword
+
+	keywords [][]byte // distinct lower-cased literals
+	kwRules  [][]int  // rules per keyword, ascending
+	anchors  []byte   // distinct anchor bytes, scanned with bytes.IndexByte
+	byAnchor [256][]anchorRef
+}
+
+type anchorRef struct {
+	kw  int // keyword index
+	off int // offset of the anchor byte inside the keyword
+}
+
+// CompileError names the rule that did not compile.
+type CompileError struct {
+	Index int
+	Name  string
+	Err   error
+}
+
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("output rule %d (%q): %v", e.Index, e.Name, e.Err)
+}
+
+func (e *CompileError) Unwrap() error { return e.Err }
+
+// Compile compiles rules (RE2 patterns). Rule indices in Hits refer to positions in rules. A rule with
+// an empty pattern must have exit_codes: it then matches on the exit code alone.
+func Compile(rules []OutputRule) (*Matcher, error) {
+	m := &Matcher{
+		rules:    append([]OutputRule(nil), rules...),
+		res:      make([]*regexp.Regexp, len(rules)),
+		resetIdx: make([]int, len(rules)),
+		ruleKW:   make([][]int, len(rules)),
+	}
+	kwIndex := map[string]int{}
+	for i, r := range rules {
+		m.resetIdx[i] = -1
+		if r.Pattern == "" {
+			if len(r.ExitCodes) == 0 {
+				return nil, &CompileError{i, r.Name, fmt.Errorf("a rule without a pattern needs exit_codes")}
+			}
+			continue
+		}
+		re, err := regexp.Compile(r.Pattern)
+		if err != nil {
+			return nil, &CompileError{i, r.Name, err}
+		}
+		m.res[i] = re
+		if r.ResetCapture != "" {
+			m.resetIdx[i] = re.SubexpIndex(r.ResetCapture)
+			if m.resetIdx[i] < 0 {
+				return nil, &CompileError{i, r.Name, fmt.Errorf("reset_capture %q is not a named group of the pattern", r.ResetCapture)}
+			}
+		}
+		kws := requiredLiterals(r.Pattern)
+		if len(kws) == 0 {
+			m.always = append(m.always, i)
+			continue
+		}
+		for _, kw := range kws {
+			k, ok := kwIndex[kw]
+			if !ok {
+				k = len(m.keywords)
+				kwIndex[kw] = k
+				m.keywords = append(m.keywords, []byte(kw))
+				m.kwRules = append(m.kwRules, nil)
+			}
+			m.ruleKW[i] = append(m.ruleKW[i], k)
+			m.kwRules[k] = append(m.kwRules[k], i)
+		}
+	}
+	seen := [256]bool{}
+	for k, kw := range m.keywords {
+		off := rarestByte(kw)
+		b := kw[off]
+		for _, c := range caseVariants(b) {
+			m.byAnchor[c] = append(m.byAnchor[c], anchorRef{kw: k, off: off})
+			if !seen[c] {
+				seen[c] = true
+				m.anchors = append(m.anchors, c)
+			}
+		}
+	}
+	return m, nil
+}
+
+// Rules returns the compiled rules (a copy).
+func (m *Matcher) Rules() []OutputRule { return append([]OutputRule(nil), m.rules...) }
+
+// Keywords returns, for each rule, the lower-cased literals of its prefilter (nil: checked on every line).
+func (m *Matcher) Keywords() [][]string {
+	out := make([][]string, len(m.rules))
+	for i, ks := range m.ruleKW {
+		for _, k := range ks {
+			out[i] = append(out[i], string(m.keywords[k]))
+		}
+	}
+	return out
+}
+
+// Terminal reports whether a hit is a terminal limit: the account cannot go on (quota spent or
+// credential dead), so an interactive child that keeps running after it can be stopped and the run
+// failed over (--on-limit restart). A rule bound to exit codes is never terminal while the child runs.
+func (m *Matcher) Terminal(h Hit) bool {
+	if h.Rule < 0 || h.Rule >= len(m.rules) {
+		return false
+	}
+	r := m.rules[h.Rule]
+	if len(r.ExitCodes) > 0 {
+		return false
+	}
+	return r.Class.Class == QuotaExhausted || r.Class.Class == Dead
+}
+
+func caseVariants(b byte) []byte {
+	if b >= 'a' && b <= 'z' {
+		return []byte{b, b - 'a' + 'A'}
+	}
+	return []byte{b}
+}
+
+// byteRank estimates how often a byte occurs in terminal output (higher: more often). The prefilter
+// anchors each keyword on its rarest byte so that IndexByte stops seldom.
+func byteRank(b byte) int {
+	const letters = "etaoinshrdlcumwfgypbvkjxqz"
+	switch {
+	case b == ' ':
+		return 2000
+	case b >= 'a' && b <= 'z':
+		i := strings.IndexByte(letters, b)
+		lower := []int{127, 91, 82, 75, 70, 67, 63, 61, 60, 43, 40, 28, 28, 24, 24, 22, 20, 20, 19, 15, 10, 8, 2, 2, 1, 1}[i]
+		return lower*10 + lower*3 // both cases are scanned
+	case b >= '0' && b <= '9':
+		return 300
+	case b == '.' || b == '/':
+		return 600
+	case b == '-' || b == ':' || b == '"' || b == ',' || b == '=':
+		return 350
+	case b == '_' || b == '(' || b == ')' || b == '[' || b == ']' || b == '{' || b == '}':
+		return 120
+	case b == '\'':
+		return 60
+	case b >= 0x80:
+		return 40
+	case b < 0x20:
+		return 5
+	default:
+		return 30
+	}
+}
+
+func rarestByte(kw []byte) int {
+	best, bestRank := 0, 1<<30
+	for i, b := range kw {
+		if r := byteRank(b); r < bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
+}
+
+// maxAlternatives bounds the literal set of one rule; past it the rule is checked on every line.
+const maxAlternatives = 16
+
+// requiredLiterals returns lower-cased literals at least one of which occurs in every match of
+// pattern, or nil when no such set is known. Literals are split where case folding could reach
+// non-ASCII runes (k ↔ K, s ↔ ſ) or at a newline, so that an ASCII case-insensitive search for them
+// never misses a line the expression matches.
+func requiredLiterals(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	set := required(re.Simplify())
+	if len(set) == 0 {
+		return nil
+	}
+	sort.Strings(set)
+	return dedupe(set)
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func required(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return literalRuns(re.Rune, re.Flags&syntax.FoldCase != 0)
+	case syntax.OpCapture:
+		return required(re.Sub[0])
+	case syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		var best []string
+		bestScore := 0
+		for _, sub := range re.Sub {
+			s := required(sub)
+			if sc := score(s); sc > bestScore {
+				best, bestScore = s, sc
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			s := required(sub)
+			if len(s) == 0 {
+				return nil
+			}
+			all = append(all, s...)
+		}
+		if len(all) > maxAlternatives {
+			return nil
+		}
+		return all
+	}
+	return nil
+}
+
+// score prefers long literals and few alternatives.
+func score(set []string) int {
+	if len(set) == 0 {
+		return 0
+	}
+	min := 1 << 30
+	for _, s := range set {
+		if len(s) < min {
+			min = len(s)
+		}
+	}
+	return min*16 - len(set)
+}
+
+// literalRuns returns the longest run of runes that an ASCII case-insensitive byte comparison finds
+// exactly, lower-cased, as a one-element set (or nil).
+func literalRuns(runes []rune, fold bool) []string {
+	var best, cur []byte
+	flush := func() {
+		if len(cur) > len(best) {
+			best = append(best[:0], cur...)
+		}
+		cur = cur[:0]
+	}
+	for _, r := range runes {
+		if r == '\n' || (fold && !asciiFoldSafe(r)) {
+			flush()
+			continue
+		}
+		if r < utf8.RuneSelf {
+			cur = append(cur, lowerASCII(byte(r)))
+		} else {
+			cur = utf8.AppendRune(cur, r)
+		}
+	}
+	flush()
+	if len(best) == 0 {
+		return nil
+	}
+	return []string{string(best)}
+}
+
+// asciiFoldSafe reports whether every case variant of r is r itself or its ASCII other case.
+func asciiFoldSafe(r rune) bool {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return r < utf8.RuneSelf || unicode.SimpleFold(r) == r
+}
+
+func lowerASCII(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// equalFoldASCII compares s with the lower-cased keyword kw, folding ASCII letters of s.
+func equalFoldASCII(s, kw []byte) bool {
+	if len(s) != len(kw) {
+		return false
+	}
+	for i, c := range s {
+		if lowerASCII(c) != kw[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// kwHit is a keyword found on a line of a scanned buffer.
+type kwHit struct {
+	start, end int // the line, without its '\n'
+	kw         int
+}
+
+// scan appends to hits every keyword occurrence in buf with the bounds of its line. Keywords never
+// hold '\n', so a match never crosses a line.
+func (m *Matcher) scan(buf []byte, hits []kwHit) []kwHit {
+	for _, b := range m.anchors {
+		refs := m.byAnchor[b]
+		i := 0
+		for i < len(buf) {
+			j := bytes.IndexByte(buf[i:], b)
+			if j < 0 {
+				break
+			}
+			pos := i + j
+			for _, r := range refs {
+				kw := m.keywords[r.kw]
+				s := pos - r.off
+				if s < 0 || s+len(kw) > len(buf) || !equalFoldASCII(buf[s:s+len(kw)], kw) {
+					continue
+				}
+				ls := bytes.LastIndexByte(buf[:pos], '\n') + 1
+				le := bytes.IndexByte(buf[pos:], '\n')
+				if le < 0 {
+					le = len(buf)
+				} else {
+					le += pos
+				}
+				hits = append(hits, kwHit{ls, le, r.kw})
+			}
+			i = pos + 1
+		}
+	}
+	return hits
+}

@@ -1,0 +1,182 @@
+package classify
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	// Zone names in reset texts ("resets 3:50pm (Asia/Tokyo)") must resolve on machines without a
+	// zoneinfo database (Windows, scratch containers).
+	_ "time/tzdata"
+)
+
+var (
+	resetZone     = regexp.MustCompile(`\(\s*([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\s*\)\s*$`)
+	resetPrefix   = regexp.MustCompile(`^(?:(?:your )?limits? will reset at|try again at|try again in|resets? at|resets? on|resets?|reset|at|on)\b[\s:]*`)
+	resetRelative = regexp.MustCompile(`^in\s+((?:\d+\s*(?:days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b[\s,]*(?:and\s+)?)+)$`)
+	resetRelPart  = regexp.MustCompile(`(\d+)\s*(days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b`)
+	resetAbsolute = regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+|$))?(?:(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?)?$`)
+	resetClock24  = regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+))?(\d{1,2}):(\d{2})$`)
+)
+
+var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
+	"aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+// ParseReset reads a reset time as the CLIs print it and returns it as an absolute instant:
+//
+//	1755615600, |1755615600, 1755615600000 (epoch seconds or milliseconds)
+//	3:05 PM · 5am · 15:30                  (the next such time after now)
+//	Sep 19th, 2026 10:09 AM · Oct 31, 9am · Sep 15 at 7pm (a date without a year: its next occurrence)
+//	resets 3:50pm (Asia/Tokyo)             (a trailing IANA zone is honoured; otherwise loc)
+//	in 4 days 6 hours 37 minutes · in 2 hours · in 5m
+//	try again at …, try again in …, your limit will reset at …, 2026-09-19T10:09:00Z
+//
+// It reports false for anything else.
+func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.Local
+	}
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '|'); i >= 0 {
+		s = strings.TrimSpace(s[i+1:])
+	}
+	s = strings.TrimRight(s, ". ")
+	if len(s) == 0 || len(s) > 200 {
+		return time.Time{}, false
+	}
+	if t, ok := parseEpoch(s); ok {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	if m := resetZone.FindStringSubmatchIndex(s); m != nil {
+		z, err := time.LoadLocation(s[m[2]:m[3]])
+		if err != nil {
+			return time.Time{}, false
+		}
+		loc = z
+		s = strings.TrimSpace(s[:m[0]])
+	}
+	l := strings.ToLower(strings.Join(strings.Fields(s), " "))
+	for {
+		p := resetPrefix.FindStringIndex(l)
+		if p == nil || p[1] == 0 {
+			break
+		}
+		// "try again in …" keeps its "in": the relative form needs it.
+		if strings.HasPrefix(l, "try again in") {
+			l = l[len("try again "):]
+			break
+		}
+		l = l[p[1]:]
+	}
+	if m := resetRelative.FindStringSubmatch(l); m != nil {
+		var d time.Duration
+		for _, p := range resetRelPart.FindAllStringSubmatch(m[1], -1) {
+			n, err := strconv.Atoi(p[1])
+			if err != nil || n > 10000 {
+				return time.Time{}, false
+			}
+			switch unit := p[2]; {
+			case strings.HasPrefix(unit, "d"):
+				d += time.Duration(n) * 24 * time.Hour
+			case strings.HasPrefix(unit, "h"):
+				d += time.Duration(n) * time.Hour
+			case strings.HasPrefix(unit, "m"):
+				d += time.Duration(n) * time.Minute
+			default:
+				d += time.Duration(n) * time.Second
+			}
+		}
+		return now.Add(d), true
+	}
+	var mon, day, year, hour, min, ampm string
+	if m := resetAbsolute.FindStringSubmatch(l); m != nil {
+		mon, day, year, hour, min, ampm = m[1], m[2], m[3], m[4], m[5], m[6]
+	} else if m := resetClock24.FindStringSubmatch(l); m != nil {
+		mon, day, year, hour, min = m[1], m[2], m[3], m[4], m[5]
+	} else {
+		return time.Time{}, false
+	}
+	if mon == "" && hour == "" {
+		return time.Time{}, false
+	}
+	h, mi := 0, 0
+	if hour != "" {
+		h, _ = strconv.Atoi(hour)
+		if min != "" {
+			mi, _ = strconv.Atoi(min)
+		}
+		if mi > 59 {
+			return time.Time{}, false
+		}
+		switch ampm {
+		case "a", "p":
+			if h < 1 || h > 12 {
+				return time.Time{}, false
+			}
+			h %= 12
+			if ampm == "p" {
+				h += 12
+			}
+		default:
+			if h > 23 {
+				return time.Time{}, false
+			}
+		}
+	}
+	local := now.In(loc)
+	if mon == "" {
+		t := time.Date(local.Year(), local.Month(), local.Day(), h, mi, 0, 0, loc)
+		if !t.After(now) {
+			t = time.Date(local.Year(), local.Month(), local.Day()+1, h, mi, 0, 0, loc)
+		}
+		return t, true
+	}
+	d, _ := strconv.Atoi(day)
+	month := months[mon]
+	if d < 1 || d > daysIn(month, 2024) {
+		return time.Time{}, false
+	}
+	if year != "" {
+		y, _ := strconv.Atoi(year)
+		if d > daysIn(month, y) {
+			return time.Time{}, false
+		}
+		return time.Date(y, month, d, h, mi, 0, 0, loc), true
+	}
+	for y := local.Year(); y <= local.Year()+8; y++ {
+		if d > daysIn(month, y) {
+			continue
+		}
+		if t := time.Date(y, month, d, h, mi, 0, 0, loc); t.After(now) {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+func parseEpoch(s string) (time.Time, bool) {
+	if len(s) != 10 && len(s) != 13 {
+		return time.Time{}, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return time.Time{}, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if len(s) == 13 {
+		return time.UnixMilli(n).UTC(), true
+	}
+	return time.Unix(n, 0).UTC(), true
+}
