@@ -2,43 +2,46 @@ package providers
 
 import "time"
 
-// This file is the contract other packages build against. The providers helper replaces the stub
-// bodies with the real implementation (it may move them to other files, keeping the signatures).
+// This file holds the contract other packages build against; the catalog lives in catalog.go,
+// merging in merge.go, credential parsing in credential.go.
 
-// Builtins returns deep copies of the built-in definitions, sorted by name.
-func Builtins() []Definition { return nil }
+// Merge lays over on top of base (SPEC §5.1): scalars of over replace base's when set; lists of
+// values (scopes, env names, binaries, argv) are replaced by over's when over's is non-empty;
+// capabilities merge by name (an over capability whose name is a base capability's name or alias is
+// merged into it, new ones are appended in over's order); over's failure and output rules are judged
+// before base's. Neither argument is modified and the result shares no memory with them.
+func Merge(base, over Definition) Definition { return merge(base, over) }
 
-// Builtin returns a deep copy of the built-in definition called name.
-func Builtin(name string) (Definition, bool) { return Definition{}, false }
-
-// Merge lays over on top of base (SPEC §5.1): scalars replace, capabilities merge by name, over's rules
-// are judged before base's.
-func Merge(base, over Definition) Definition { return base }
-
-// Catalog resolves definitions: the built-ins with a config's provider_definitions merged over them.
-type Catalog struct {
-	defs map[string]Definition
+// Capability finds a capability by name, then by alias. The result is a deep copy.
+func (d Definition) Capability(name string) (Capability, bool) {
+	if name == "" {
+		return Capability{}, false
+	}
+	for _, c := range d.Capabilities {
+		if c.Name == name {
+			return c.clone(), true
+		}
+	}
+	for _, c := range d.Capabilities {
+		for _, a := range c.Aliases {
+			if a == name {
+				return c.clone(), true
+			}
+		}
+	}
+	return Capability{}, false
 }
 
-// NewCatalog builds a catalog from the built-ins and a config's provider_definitions.
-func NewCatalog(configDefs map[string]Definition) *Catalog { return &Catalog{} }
-
-// Lookup returns the definition called name (built-in, merged, or config-only).
-func (c *Catalog) Lookup(name string) (Definition, bool) { d, ok := c.defs[name]; return d, ok }
-
-// Resolve finds an account's definition by its provider's name, then its kind, then the generic one.
-func (c *Catalog) Resolve(providerName, kind string) Definition { return Definition{} }
-
-// Names lists every definition name, sorted.
-func (c *Catalog) Names() []string { return nil }
-
-// Capability finds a capability by name or alias.
-func (d Definition) Capability(name string) (Capability, bool) { return Capability{}, false }
-
 // DefaultCapability is the first capability's name, or "" when the provider has none.
-func (d Definition) DefaultCapability() string { return "" }
+func (d Definition) DefaultCapability() string {
+	if len(d.Capabilities) == 0 {
+		return ""
+	}
+	return d.Capabilities[0].Name
+}
 
-// Token is a parsed credential. It must never be printed or logged.
+// Token is a parsed credential. It must never be printed or logged: String and GoString redact it,
+// so a stray %v cannot leak it.
 type Token struct {
 	AccessToken  string
 	RefreshToken string
@@ -47,7 +50,9 @@ type Token struct {
 	Metered      bool       // an API key that bills per use (Codex OPENAI_API_KEY)
 }
 
-// ParseCredential reads a credential as the definition describes it. modTime anchors expires_in.
+// ParseCredential reads a credential as the definition describes it. modTime anchors expires_in
+// (callers without a file time pass time.Now(); a zero modTime leaves a relative expiry unknown).
+// Errors are *CredentialError and never contain token material.
 func ParseCredential(def Definition, raw []byte, modTime time.Time) (Token, error) {
-	return Token{}, nil
+	return parseCredential(def, raw, modTime)
 }

@@ -56,12 +56,20 @@ type Credential struct {
 	APIKeyPath         string `json:"api_key_path,omitempty"`
 	WrapperKey         string `json:"wrapper_key,omitempty"`
 	TokenType          string `json:"token_type,omitempty"` // bearer (default) | api_key
+	// APIKeyMetered says an API key of this provider bills per use (Codex's OPENAI_API_KEY), so a
+	// credential parsed as an API key is Metered and falls under the spend guard (SPEC §5.4). It is
+	// catalog data rather than a guess from the key's shape.
+	APIKeyMetered bool `json:"api_key_metered,omitempty"`
 }
 
 // Token kinds a direct_env pair can inject.
 const (
 	InjectAccessToken  = "access_token"
 	InjectRefreshToken = "refresh_token"
+	// InjectAPIKey sets the access token only when the credential is an API key. Codex needs
+	// OPENAI_API_KEY in API-key mode and must not see a stray one in subscription mode: the variable is
+	// scrubbed, and this pair puts it back for API-key accounts only.
+	InjectAPIKey = "api_key"
 )
 
 // Injection says how a credential reaches the child.
@@ -69,7 +77,7 @@ type Injection struct {
 	ConfigDirEnv       string      `json:"config_dir_env,omitempty"`
 	CredentialFilename string      `json:"credential_filename,omitempty"` // default "credentials.json"
 	CredentialTemplate string      `json:"credential_template,omitempty"`
-	DirectEnv          [][2]string `json:"direct_env,omitempty"` // [ENV, access_token|refresh_token]
+	DirectEnv          [][2]string `json:"direct_env,omitempty"` // [ENV, access_token|refresh_token|api_key]
 	ScrubEnv           []string    `json:"scrub_env,omitempty"`
 }
 

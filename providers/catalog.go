@@ -1,0 +1,224 @@
+package providers
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/oauth-mux/oauth-mux/classify"
+)
+
+// The built-in catalog is data, one file per provider, so that a reviewer can compare it with the
+// SPEC §5.2 table and a user can copy a file into provider_definitions as a starting point.
+//
+// Choices that JSON cannot explain itself:
+//   - codex probes pass --skip-git-repo-check: a probe runs in whatever directory oauth-mux was started
+//     in, and `codex exec` refuses to run outside a trusted git repository without it. The models are
+//     the current frontier and mini models of developers.openai.com/codex/models (gpt-5.5,
+//     gpt-5.4-mini); a config can override a capability's probe when they change.
+//   - codex scrubs OPENAI_API_KEY and CODEX_API_KEY so a subscription account is not silently billed
+//     through a key the parent shell happens to export; the direct_env pair of kind "api_key" puts
+//     OPENAI_API_KEY back for API-key accounts only (see Definition.Env).
+//   - claude also scrubs CLAUDE_CODE_OAUTH_TOKEN: Claude Code prefers that variable over the
+//     credentials in CLAUDE_CONFIG_DIR, so an inherited one would pin every account to one login.
+//   - claude "loggedIn": false is dead(auth_permanently_failed), not token_revoked: `claude auth
+//     status` says only that no usable login exists in that config dir (never logged in, logged out,
+//     or revoked), and the one honest account-level reason for "the login is gone" is that one. Two
+//     rules cover the spaced and compact JSON spellings because rules match literally.
+//   - linear answers GraphQL errors with HTTP 200. An authenticated 200 whose body holds "errors"
+//     means the probe's query was not answered as written, which is schema_invalid: the route is
+//     suspect, the account is not (unknown_4xx would misname a 200, tier_insufficient would claim a
+//     plan problem the body does not show). RATELIMITED and AUTHENTICATION_ERROR codes are matched
+//     first because Linear reports both inside a GraphQL error body too.
+//   - mcp rules are limited to 4xx because the hint is the WWW-Authenticate header, which a 2xx never
+//     needs; insufficient_scope precedes the loose "audience" match so an error_description that
+//     mentions an audience cannot hide a scope problem. RFC 9470's insufficient_user_authentication is
+//     the standard spelling of step-up.
+//   - figma answers a bad token with 403 "Invalid token", which the generic table would call
+//     tier_insufficient.
+//   - gemini keeps oauth_creds.json in $GEMINI_CLI_HOME/.gemini/ (gemini-cli's homedir() honours
+//     GEMINI_CLI_HOME and appends .gemini), hence the relative credential_filename.
+//   - required_binaries lists what a capability probe or the repair command runs; github, vercel,
+//     linear, figma and mcp are probed over HTTP and work with any client, so they require nothing.
+//
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// GenericName is the name of the definition an account falls back to when neither its provider's
+// name nor its kind names a definition (SPEC §5.1).
+const GenericName = "generic"
+
+// outputPack returns the built-in output rules for a provider's supervised children. The packs live
+// in classify (the output vocabulary is classify's); this is the single call site that joins them to
+// the catalog.
+// SWITCH: when classify.Pack lands, make this `return classify.Pack(name)`.
+func outputPack(name string) []classify.OutputRule {
+	_ = name
+	return nil
+}
+
+// providersWithOutputPacks are the providers whose CLIs classify ships output packs for (SPEC §5.4).
+var providersWithOutputPacks = []string{"codex", "claude", "github"}
+
+var loadBuiltins = sync.OnceValues(func() (map[string]Definition, error) {
+	entries, err := catalogFS.ReadDir("catalog")
+	if err != nil {
+		return nil, err
+	}
+	defs := make(map[string]Definition, len(entries))
+	for _, e := range entries {
+		data, err := catalogFS.ReadFile("catalog/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		// Strict decoding: a misspelt key in the catalog would otherwise vanish silently.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var d Definition
+		if err := dec.Decode(&d); err != nil {
+			return nil, fmt.Errorf("catalog/%s: %w", e.Name(), err)
+		}
+		want := strings.TrimSuffix(e.Name(), path.Ext(e.Name()))
+		if d.Name != want {
+			return nil, fmt.Errorf("catalog/%s: name %q does not match the file name", e.Name(), d.Name)
+		}
+		if slices.Contains(providersWithOutputPacks, d.Name) {
+			d.OutputRules = append(d.OutputRules, outputPack(d.Name)...)
+		}
+		defs[d.Name] = d
+	}
+	return defs, nil
+})
+
+func builtins() map[string]Definition {
+	defs, err := loadBuiltins()
+	if err != nil {
+		// The catalog is compiled in and covered by tests: a failure here is a build defect.
+		panic("providers: built-in catalog: " + err.Error())
+	}
+	return defs
+}
+
+// Builtins returns deep copies of the built-in definitions, sorted by name.
+func Builtins() []Definition {
+	defs := builtins()
+	out := make([]Definition, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, d.Clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Builtin returns a deep copy of the built-in definition called name.
+func Builtin(name string) (Definition, bool) {
+	d, ok := builtins()[name]
+	if !ok {
+		return Definition{}, false
+	}
+	return d.Clone(), true
+}
+
+// BuiltinNames lists the built-in provider names, sorted.
+func BuiltinNames() []string {
+	defs := builtins()
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// GenericDefinition is the fallback definition: tokens at access_token / refresh_token, expiry at
+// expires_at or expires_in, nothing injected but the OMUX_ACTIVE_* markers callers always set, and no
+// one who can repair it but the user.
+func GenericDefinition() Definition {
+	return Definition{
+		Name:        GenericName,
+		DisplayName: "Generic OAuth credential",
+		Credential: Credential{
+			AccessTokenPath:  "access_token",
+			RefreshTokenPath: "refresh_token",
+			ExpiresAtPath:    "expires_at",
+			ExpiresInPath:    "expires_in",
+			TokenType:        TokenBearer,
+		},
+		Repair: Repair{Owner: OwnerManualOnly},
+	}
+}
+
+// Generic reports whether d is the generic fallback definition (possibly with a config's
+// "generic" definition merged over it).
+func (d Definition) Generic() bool { return d.Name == GenericName }
+
+// Catalog resolves definitions: the built-ins with a config's provider_definitions merged over them.
+type Catalog struct {
+	defs    map[string]Definition
+	generic Definition
+}
+
+// NewCatalog builds a catalog from the built-ins and a config's provider_definitions. A definition
+// whose key names a built-in is merged over it; a new key stands alone, named by its key (the key wins
+// over a different "name" inside the definition, because the config refers to it by the key).
+func NewCatalog(configDefs map[string]Definition) *Catalog {
+	c := &Catalog{defs: make(map[string]Definition), generic: GenericDefinition()}
+	for name, d := range builtins() {
+		c.defs[name] = d.Clone()
+	}
+	for name, over := range configDefs {
+		var d Definition
+		switch base, ok := c.defs[name]; {
+		case ok:
+			d = Merge(base, over)
+		case name == GenericName:
+			d = Merge(c.generic, over)
+			c.generic = d.Clone()
+		default:
+			d = over.Clone()
+		}
+		d.Name = name
+		c.defs[name] = d
+	}
+	return c
+}
+
+// Lookup returns a deep copy of the definition called name (built-in, merged, or config-only).
+func (c *Catalog) Lookup(name string) (Definition, bool) {
+	d, ok := c.defs[name]
+	if !ok {
+		return Definition{}, false
+	}
+	return d.Clone(), true
+}
+
+// Resolve finds an account's definition by its provider's name, then its kind, then the generic one.
+// The result is a deep copy; its Name is the definition's, not the provider's.
+func (c *Catalog) Resolve(providerName, kind string) Definition {
+	if d, ok := c.Lookup(providerName); ok {
+		return d
+	}
+	if kind != "" {
+		if d, ok := c.Lookup(kind); ok {
+			return d
+		}
+	}
+	return c.generic.Clone()
+}
+
+// Names lists every definition name, sorted. The generic fallback is listed only when the config
+// defines "generic" itself.
+func (c *Catalog) Names() []string {
+	names := make([]string, 0, len(c.defs))
+	for n := range c.defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
