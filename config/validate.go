@@ -254,10 +254,10 @@ func (v *validator) account(path, name string, a Account) {
 	v.secret(keyPath(path, "secret"), a.Secret)
 	if q := a.Quota; q != nil {
 		if q.MonthlyLimit != nil && *q.MonthlyLimit <= 0 {
-			v.add(keyPath(path, "quota.monthly_limit"), "must be greater than 0, got %d", *q.MonthlyLimit)
+			v.add(path+".quota.monthly_limit", "must be greater than 0, got %d", *q.MonthlyLimit)
 		}
 		if q.WarnAtPct != nil && (*q.WarnAtPct < 0 || *q.WarnAtPct > 100) {
-			v.add(keyPath(path, "quota.warn_at_pct"), "must be between 0 and 100, got %d", *q.WarnAtPct)
+			v.add(path+".quota.warn_at_pct", "must be between 0 and 100, got %d", *q.WarnAtPct)
 		}
 	}
 	for i, t := range a.Tags {
@@ -391,17 +391,17 @@ func (v *validator) definition(key string, d providers.Definition) {
 	}
 	cr := d.Credential
 	if cr.ExpiresAtUnit != "" && cr.ExpiresAtUnit != providers.UnitSeconds && cr.ExpiresAtUnit != providers.UnitMilliseconds {
-		v.add(keyPath(path, "credential.expires_at_unit"), "unknown unit %q (want seconds or milliseconds)", cr.ExpiresAtUnit)
+		v.add(path+".credential.expires_at_unit", "unknown unit %q (want seconds or milliseconds)", cr.ExpiresAtUnit)
 	}
 	if cr.TokenType != "" && cr.TokenType != providers.TokenBearer && cr.TokenType != providers.TokenAPIKey {
-		v.add(keyPath(path, "credential.token_type"), "unknown token type %q (want bearer or api_key)", cr.TokenType)
+		v.add(path+".credential.token_type", "unknown token type %q (want bearer or api_key)", cr.TokenType)
 	}
 	inj := d.Injection
 	if inj.ConfigDirEnv != "" && !envNameRE.MatchString(inj.ConfigDirEnv) {
-		v.add(keyPath(path, "injection.config_dir_env"), "%q is not an environment variable name", inj.ConfigDirEnv)
+		v.add(path+".injection.config_dir_env", "%q is not an environment variable name", inj.ConfigDirEnv)
 	}
 	for i, pair := range inj.DirectEnv {
-		pp := fmt.Sprintf("%s[%d]", keyPath(path, "injection.direct_env"), i)
+		pp := fmt.Sprintf("%s[%d]", path+".injection.direct_env", i)
 		if !envNameRE.MatchString(pair[0]) {
 			v.add(pp, "%q is not an environment variable name", pair[0])
 		}
@@ -413,18 +413,18 @@ func (v *validator) definition(key string, d providers.Definition) {
 	}
 	for i, e := range inj.ScrubEnv {
 		if !envNameRE.MatchString(e) {
-			v.add(fmt.Sprintf("%s[%d]", keyPath(path, "injection.scrub_env"), i), "%q is not an environment variable name", e)
+			v.add(fmt.Sprintf("%s[%d]", path+".injection.scrub_env", i), "%q is not an environment variable name", e)
 		}
 	}
 	switch d.Repair.Owner {
 	case "", providers.OwnerOAuthMuxRefresh, providers.OwnerUpstreamCLILogin, providers.OwnerExternalSecretOwner, providers.OwnerManualOnly:
 	default:
-		v.add(keyPath(path, "repair.owner"), "unknown repair owner %q", d.Repair.Owner)
+		v.add(path+".repair.owner", "unknown repair owner %q", d.Repair.Owner)
 	}
 	switch d.Repair.RefreshTokenResponse {
 	case "", providers.RequireRotated, providers.ReuseSubmittedIfOmited:
 	default:
-		v.add(keyPath(path, "repair.refresh_token_response"), "unknown refresh_token_response %q", d.Repair.RefreshTokenResponse)
+		v.add(path+".repair.refresh_token_response", "unknown refresh_token_response %q", d.Repair.RefreshTokenResponse)
 	}
 	names := map[string]string{} // capability name or alias → where it was declared
 	for i, cp := range d.Capabilities {
