@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -54,18 +53,9 @@ var catalogFS embed.FS
 // name nor its kind names a definition (SPEC §5.1).
 const GenericName = "generic"
 
-// outputPack returns the built-in output rules for a provider's supervised children. The packs live
-// in classify (the output vocabulary is classify's); this is the single call site that joins them to
-// the catalog.
-// SWITCH: when classify.Pack lands, make this `return classify.Pack(name)`.
-func outputPack(name string) []classify.OutputRule {
-	_ = name
-	return nil
-}
-
-// providersWithOutputPacks are the providers whose CLIs classify ships output packs for (SPEC §5.4).
-var providersWithOutputPacks = []string{"codex", "claude", "github"}
-
+// The output rule packs for supervised children live in classify (the output vocabulary is
+// classify's) and are joined to the catalog here, by provider name, at load time: codex, claude and
+// github have packs (SPEC §5.4); classify.Pack returns nil for the others.
 var loadBuiltins = sync.OnceValues(func() (map[string]Definition, error) {
 	entries, err := catalogFS.ReadDir("catalog")
 	if err != nil {
@@ -88,9 +78,7 @@ var loadBuiltins = sync.OnceValues(func() (map[string]Definition, error) {
 		if d.Name != want {
 			return nil, fmt.Errorf("catalog/%s: name %q does not match the file name", e.Name(), d.Name)
 		}
-		if slices.Contains(providersWithOutputPacks, d.Name) {
-			d.OutputRules = append(d.OutputRules, outputPack(d.Name)...)
-		}
+		d.OutputRules = append(d.OutputRules, classify.Pack(d.Name)...)
 		defs[d.Name] = d
 	}
 	return defs, nil

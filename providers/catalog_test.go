@@ -207,7 +207,7 @@ func TestCheckDefinitionCatches(t *testing.T) {
 	}
 }
 
-func intp(i int) *int       { return &i }
+func intp(i int) *int { return &i }
 
 func mustBuiltin(t *testing.T, name string) Definition {
 	t.Helper()
@@ -498,5 +498,30 @@ func TestGenericDefinition(t *testing.T) {
 	}
 	if g.Injection.ConfigDirEnv != "" || len(g.Injection.DirectEnv) != 0 || len(g.Injection.ScrubEnv) != 0 {
 		t.Fatalf("generic must inject nothing: %+v", g.Injection)
+	}
+}
+
+func TestBuiltinOutputPacks(t *testing.T) {
+	for _, name := range []string{"codex", "claude", "github"} {
+		d := mustBuiltin(t, name)
+		pack := classify.Pack(name)
+		if len(pack) == 0 || !reflect.DeepEqual(d.OutputRules, pack) {
+			t.Errorf("%s output rules (%d) are not classify.Pack(%q) (%d)", name, len(d.OutputRules), name, len(pack))
+		}
+	}
+	for _, name := range []string{"linear", "mcp", "gemini"} {
+		if d := mustBuiltin(t, name); len(d.OutputRules) != 0 {
+			t.Errorf("%s has output rules", name)
+		}
+	}
+	// Output rules are deep-copied too.
+	d := mustBuiltin(t, "github")
+	for i := range d.OutputRules {
+		for j := range d.OutputRules[i].ExitCodes {
+			d.OutputRules[i].ExitCodes[j] = -1
+		}
+	}
+	if reflect.DeepEqual(mustBuiltin(t, "github").OutputRules, d.OutputRules) {
+		t.Error("output rule exit codes shared with the catalog")
 	}
 }
