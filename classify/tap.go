@@ -2,7 +2,7 @@ package classify
 
 import (
 	"bytes"
-	"sort"
+	"slices"
 )
 
 // Sizes of the tap's bounded buffers.
@@ -333,12 +333,11 @@ func (t *Tap) scanBody(body []byte) {
 	if len(t.kwHits) == 0 {
 		return
 	}
-	sort.Slice(t.kwHits, func(i, j int) bool {
-		a, b := t.kwHits[i], t.kwHits[j]
+	slices.SortFunc(t.kwHits, func(a, b kwHit) int {
 		if a.start != b.start {
-			return a.start < b.start
+			return a.start - b.start
 		}
-		return a.kw < b.kw
+		return a.kw - b.kw
 	})
 	lineNo, counted := t.lineNo, 0
 	for i := 0; i < len(t.kwHits); {
@@ -390,7 +389,7 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, kws []kwHit) {
 		t.cands = cands
 		return
 	}
-	sort.Ints(cands)
+	slices.Sort(cands)
 	t.cands = cands
 	found := t.found[:0]
 	neutral := false
