@@ -54,7 +54,9 @@ func fakeChild(args []string) int {
 		arg := func() string { i++; return args[i] }
 		switch args[i] {
 		case "out":
-			fmt.Println(arg())
+			fmt.Println(strings.ReplaceAll(arg(), `\x1b`, "\x1b"))
+		case "ignoreint":
+			signal.Ignore(syscall.SIGINT)
 		case "err":
 			fmt.Fprintln(os.Stderr, arg())
 		case "exit":

@@ -3,18 +3,11 @@ package supervise
 import (
 	"io"
 	"syscall"
+
+	"github.com/oauth-mux/oauth-mux/classify"
 )
 
-// TEMPORARY stand-ins until classify's tap API lands; this file is the only place that talks to it.
-
-// Matcher stands in for *classify.Matcher.
-type Matcher struct{}
-
-// Evidence stands in for classify.Evidence.
-type Evidence struct {
-	ExitCode int
-	Signal   syscall.Signal
-}
+// This file is the only place that talks to classify's tap API.
 
 type tapWriter interface {
 	io.Writer
@@ -26,18 +19,28 @@ type nopTap struct{}
 func (nopTap) Write(p []byte) (int, error) { return len(p), nil }
 func (nopTap) Flush()                      {}
 
-const (
-	streamStdout = iota
-	streamStderr
-	streamMerged
-)
-
-// newTap returns the tap of one stream; onLimit is called (from the copying goroutine, so it must not
-// block) when a hit says the route has hit a terminal limit.
-func newTap(m *Matcher, stream int, onLimit func()) tapWriter {
-	return nopTap{}
+// newTap returns the tap of one stream (classify.AnyStream for a merged pty). onLimit is called from
+// the copying goroutine, so it must not block, when a hit is a terminal limit (quota spent, account
+// dead) that --on-limit restart reacts to.
+func newTap(m *classify.Matcher, stream classify.Stream, onLimit func()) tapWriter {
+	if m == nil {
+		return nopTap{}
+	}
+	return m.Tap(stream, func(h classify.Hit) {
+		if m.Terminal(h) {
+			onLimit()
+		}
+	})
 }
 
-func buildEvidence(m *Matcher, exit int, sig syscall.Signal, taps ...tapWriter) Evidence {
-	return Evidence{ExitCode: exit, Signal: sig}
+// buildEvidence flushes the taps (the last line may lack its newline) and gathers their hits.
+func buildEvidence(exit int, sig syscall.Signal, taps ...tapWriter) classify.Evidence {
+	ev := classify.Evidence{ExitCode: exit, Signal: int(sig)}
+	for _, t := range taps {
+		t.Flush()
+		if ct, ok := t.(*classify.Tap); ok {
+			ev.Hits = append(ev.Hits, ct.Hits()...)
+		}
+	}
+	return ev
 }

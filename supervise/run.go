@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/oauth-mux/oauth-mux/classify"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +27,7 @@ type Attempt struct {
 	Env []string
 	Dir string
 	// Matcher judges the output as it streams by; nil means no output rules.
-	Matcher *Matcher
+	Matcher *classify.Matcher
 	// Label names the attempt in messages ("codex:max-1#codex-max"); supervise does not parse it.
 	Label  string
 	Number int
@@ -39,7 +40,7 @@ type Outcome struct {
 	ExitCode int
 	// Signal is the signal that killed the child, or 0.
 	Signal   syscall.Signal
-	Evidence Evidence
+	Evidence classify.Evidence
 	// StartedAt and Duration cover the child's life (or the failed start).
 	StartedAt time.Time
 	Duration  time.Duration
@@ -166,7 +167,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			err = ee
 		}
 		o.ExitCode, o.Err = ee.Code, err
-		o.Evidence = buildEvidence(a.Matcher, o.ExitCode, 0)
+		o.Evidence = buildEvidence(o.ExitCode, 0)
 		return o
 	}
 	if len(a.Argv) == 0 {
@@ -246,10 +247,10 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		// terminal's signals and our forwarded ones (kill(-pid)).
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
 		merged := s.opts.StderrMode == StderrPTY
-		stream := streamStdout
+		stream := classify.Stdout
 		if merged {
 			cmd.Stderr = slave
-			stream = streamMerged
+			stream = classify.AnyStream
 		}
 		t := newTap(a.Matcher, stream, onLimit)
 		taps = append(taps, t)
@@ -264,7 +265,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			}
 			cmd.Stderr = w
 			errCopy = func() { copyOut(s.errw, r, taps[1], s.raw.Load() && s.errTTY, true) }
-			taps = append(taps, newTap(a.Matcher, streamStderr, onLimit))
+			taps = append(taps, newTap(a.Matcher, classify.Stderr, onLimit))
 		}
 	} else {
 		outR, outW, err := newPipe()
@@ -274,8 +275,8 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			errR, errW, err = newPipe()
 			cmd.Stdout, cmd.Stderr = outW, errW
 			if err == nil {
-				tOut := newTap(a.Matcher, streamStdout, onLimit)
-				tErr := newTap(a.Matcher, streamStderr, onLimit)
+				tOut := newTap(a.Matcher, classify.Stdout, onLimit)
+				tErr := newTap(a.Matcher, classify.Stderr, onLimit)
 				taps = append(taps, tOut, tErr)
 				copies.Add(1)
 				go s.guard(func() { defer copies.Done(); copyOut(s.out, outR, tOut, false, true) })
@@ -390,7 +391,7 @@ wait:
 	default:
 		o.ExitCode = ws.ExitStatus()
 	}
-	o.Evidence = buildEvidence(a.Matcher, o.ExitCode, o.Signal, taps...)
+	o.Evidence = buildEvidence(o.ExitCode, o.Signal, taps...)
 	return o
 }
 

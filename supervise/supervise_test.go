@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/oauth-mux/oauth-mux/classify"
 	"golang.org/x/sys/unix"
 )
 
@@ -189,7 +190,7 @@ func TestStdinReplayAcrossRetry(t *testing.T) {
 
 func TestStdinOverflowStopsRestart(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), stdinReplayLimit+1024)
-	var out, errb syncBuf
+	var errb syncBuf
 	s := newSession(t, SessionOptions{Stdin: bytes.NewReader(big), Stdout: io.Discard, Stderr: &errb,
 		PTY: PTYNever})
 	p := &scripted{
@@ -203,7 +204,6 @@ func TestStdinOverflowStopsRestart(t *testing.T) {
 	if !strings.Contains(errb.String(), "oauth-mux: fake rate_limited; not restarting: stdin was larger than 8 MiB") {
 		t.Fatalf("stderr %q", errb.String())
 	}
-	_ = out
 }
 
 func TestMaxAttempts(t *testing.T) {
@@ -262,20 +262,61 @@ func (p plannerFunc) Record(_ context.Context, a Attempt, o Outcome) Decision {
 	return p.record(a, o)
 }
 
-// groupGone waits until no process is left in the process group (reaped orphans included).
+// groupGone waits until no live process is left in the process group. A killed orphan stays a zombie
+// until init reaps it, which here can take a second or two, so zombies count as gone.
 func groupGone(t *testing.T, pgid int) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		err := syscall.Kill(-pgid, 0)
-		if err == syscall.ESRCH {
+		if err == syscall.ESRCH || (err == nil && len(liveMembers(pgid)) == 0) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process group %d still has members (kill: %v)", pgid, err)
+			t.Fatalf("process group %d still has members %v (kill: %v)", pgid, liveMembers(pgid), err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// liveMembers lists the processes of group pgid that are not zombies, from /proc.
+func liveMembers(pgid int) []int {
+	var live []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ')'.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			live = append(live, pid)
+		}
+	}
+	return live
+}
+
+// procGone reports whether pid is gone or a zombie.
+func procGone(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
 func TestNoGrandchildOutlivesChild(t *testing.T) {
@@ -299,8 +340,8 @@ func TestNoGrandchildOutlivesChild(t *testing.T) {
 			pid := readPid(t, dir+"/child")
 			gc := readPid(t, dir+"/gc")
 			groupGone(t, pid)
-			if err := syscall.Kill(gc, 0); err != syscall.ESRCH {
-				t.Fatalf("grandchild %d: %v", gc, err)
+			if !procGone(gc) {
+				t.Fatalf("grandchild %d still alive", gc)
 			}
 		})
 	}
@@ -449,5 +490,96 @@ func TestContextCancelStopsChild(t *testing.T) {
 	o := s.Run(ctx, fake("sleep", "30s"))
 	if o.Signal != syscall.SIGTERM || o.ExitCode != 143 {
 		t.Fatalf("outcome %+v", o)
+	}
+}
+
+func limitMatcher(t *testing.T) *classify.Matcher {
+	t.Helper()
+	m, err := classify.Compile([]classify.OutputRule{
+		{Name: "usage-limit", Pattern: `You've hit your usage limit`, Class: classify.RuleClass{Class: classify.QuotaExhausted}},
+		{Name: "retrying", Pattern: `Retrying in \d+ seconds`, Class: classify.RuleClass{Class: classify.RateLimited}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestOnLimitRestartStopsInteractiveChild(t *testing.T) {
+	defer func(a, b time.Duration) { stopTermAfter, stopKillAfter = a, b }(stopTermAfter, stopKillAfter)
+	stopTermAfter, stopKillAfter = 100*time.Millisecond, 100*time.Millisecond
+	cases := []struct {
+		name string
+		ops  []string
+		sig  syscall.Signal
+	}{
+		{"sigint", []string{"out", "\x1b[31mYou've hit your usage limit\x1b[0m", "sleep", "30s"}, syscall.SIGINT},
+		// A TUI that ignores SIGINT gets SIGTERM next.
+		{"escalates", []string{"ignoreint", "err", "You've hit your usage limit", "sleep", "30s"}, syscall.SIGTERM},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out syncBuf
+			s := newSession(t, SessionOptions{Stdout: &out, Stderr: &out, PTY: PTYNever})
+			s.interactive = true // as when stdin is a terminal
+			a := fake(c.ops...)
+			a.Matcher = limitMatcher(t)
+			start := time.Now()
+			o := s.Run(context.Background(), a)
+			if !o.StoppedOnLimit || o.Signal != c.sig || time.Since(start) > 5*time.Second {
+				t.Fatalf("outcome %+v after %v; output %q", o, time.Since(start), out.String())
+			}
+			if len(o.Evidence.Hits) != 1 || o.Evidence.Hits[0].Name != "usage-limit" || o.Evidence.Signal != int(c.sig) {
+				t.Fatalf("evidence %+v", o.Evidence)
+			}
+			if v := classify.Judge(o.Evidence, a.Matcher, time.Now(), time.UTC); v.Class != classify.QuotaExhausted {
+				t.Fatalf("verdict %v", v)
+			}
+		})
+	}
+}
+
+func TestOnLimitIgnoreAndNonTerminalHits(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		onLimit     OnLimit
+		interactive bool
+		line        string
+	}{
+		{"ignore", OnLimitIgnore, true, "You've hit your usage limit"},
+		{"not interactive", OnLimitRestart, false, "You've hit your usage limit"},
+		{"rate limit is not terminal", OnLimitRestart, true, "Retrying in 3 seconds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out syncBuf
+			s := newSession(t, SessionOptions{Stdout: &out, PTY: PTYNever, OnLimit: c.onLimit})
+			s.interactive = c.interactive
+			a := fake("out", c.line, "sleep", "300ms", "out", "finished", "exit", "2")
+			a.Matcher = limitMatcher(t)
+			o := s.Run(context.Background(), a)
+			if o.StoppedOnLimit || o.ExitCode != 2 || !strings.Contains(out.String(), "finished") {
+				t.Fatalf("outcome %+v, output %q", o, out.String())
+			}
+			if len(o.Evidence.Hits) != 1 || o.Evidence.ExitCode != 2 {
+				t.Fatalf("evidence %+v", o.Evidence)
+			}
+		})
+	}
+}
+
+func TestMergedPTYTapSeesStderrRules(t *testing.T) {
+	m, err := classify.Compile([]classify.OutputRule{{Name: "dead", Stream: classify.Stderr,
+		Pattern: `Bad credentials`, Class: classify.RuleClass{Class: classify.Dead, Reason: classify.TokenRevoked}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []StderrMode{StderrPipe, StderrPTY} {
+		s := newSession(t, SessionOptions{PTY: PTYAlways, StderrMode: mode})
+		a := fake("err", "HTTP 401: Bad credentials", "exit", "1")
+		a.Matcher = m
+		o := s.Run(context.Background(), a)
+		if len(o.Evidence.Hits) != 1 {
+			t.Fatalf("%s: evidence %+v", mode, o.Evidence)
+		}
 	}
 }
