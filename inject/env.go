@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -339,11 +338,8 @@ func (p *Prepared) checkExpiry(ctx context.Context, tok providers.Token, sec Sec
 			Now: req.Now, Options: req.Refresh,
 		})
 		if err != nil {
-			var ce *CredentialError
-			if errors.As(err, &ce) {
-				return tok, sec, err
-			}
-			// Not proof of death (network, 5xx, lock timeout): the caller moves on without a verdict.
+			// A *CredentialError carries dead(token_revoked); a *RefreshError (network, 5xx, lock
+			// timeout) is no proof of death: the caller moves on without recording a verdict.
 			return tok, sec, err
 		}
 		p.Refreshed = res.Refreshed
@@ -400,20 +396,6 @@ func (p *Prepared) writeManaged(sec Secret, tok providers.Token, backendSum [32]
 		return fmt.Errorf("managed credential: %w", err)
 	}
 	p.written = sha256.Sum256(data)
-	p.CredentialFingerprint = fingerprint(p.CredentialPath)
+	p.CredentialFingerprint = state.Fingerprint(p.CredentialPath)
 	return writeBaseFull(p.home, base{managed: p.written, secret: backendSum, template: p.renderedTpl})
-}
-
-// fingerprint is the managed file's fingerprint as the health store compares it (SPEC §8.3).
-func fingerprint(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(f, MaxSecretSize+1)); err != nil {
-		return ""
-	}
-	return fmt.Sprintf("sha256:%x", h.Sum(nil))
 }
