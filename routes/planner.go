@@ -1,0 +1,507 @@
+package routes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/policy"
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// ExecOptions are the exec flags and the world the planner prepares attempts in.
+type ExecOptions struct {
+	Argv     []string
+	Env      []string // the parent's environment
+	Dir      string
+	Version  string
+	StateDir string
+	// MaxAttempts is --max-attempts (0: every candidate).
+	MaxAttempts int
+	Wait        bool
+	WaitMax     time.Duration
+	Nested      bool
+	// Notify prints a line for the user (cmd adds "oauth-mux: "); nil drops it.
+	Notify func(string)
+	// Now is the clock; nil means time.Now. Loc is the zone for reset times without one.
+	Now func() time.Time
+	Loc *time.Location
+	// Refresh configures token refresh (tests point it at a loopback server).
+	Refresh *inject.RefreshOptions
+}
+
+// Attempt is one prepared run of the user's command on one route.
+type Attempt struct {
+	Number  int
+	Route   Route
+	Argv    []string
+	Env     []string
+	Dir     string
+	Matcher *classify.Matcher
+
+	prepared *inject.Prepared
+}
+
+// Label names the attempt in messages.
+func (a *Attempt) Label() string { return a.Route.Key() }
+
+// Ended is how an attempt ended, as the supervisor saw it.
+type Ended struct {
+	ExitCode       int
+	Signal         int
+	Hits           []classify.Hit
+	StartedAt      time.Time
+	Duration       time.Duration
+	StoppedOnLimit bool
+	// StartErr is set when the program could not be started (exit 126/127): no route's fault.
+	StartErr error
+}
+
+// StepAction is what the run does after an attempt.
+type StepAction int
+
+const (
+	// StepFinish ends the run with the child's status.
+	StepFinish StepAction = iota
+	// StepRetry asks Next for another route.
+	StepRetry
+)
+
+// Step is the planner's decision after an attempt, with a line for the user.
+type Step struct {
+	Action  StepAction
+	Message string
+}
+
+// Stop says Next has no attempt to give: wait until a reset, or end with Err.
+type Stop struct {
+	WaitUntil time.Time
+	WaitFor   string
+	Err       error
+}
+
+// NoRouteError ends a run when no route is left (exit 201). Lines are the per-route explanations.
+type NoRouteError struct {
+	Label string
+	Lines []string
+	Why   string
+}
+
+func (e *NoRouteError) Error() string {
+	s := "no route left for " + e.Label
+	for _, l := range e.Lines {
+		s += "\n  " + l
+	}
+	return s
+}
+
+// ExitCode is 201 (SPEC §10).
+func (e *NoRouteError) ExitCode() int { return 201 }
+
+// Hints say what can be done next.
+func (e *NoRouteError) Hints() []string {
+	h := []string{}
+	if e.Why != "" {
+		h = append(h, "not waiting: "+e.Why)
+	}
+	return append(h, "see why with: oauth-mux route explain; wait for a reset with: oauth-mux exec --wait …")
+}
+
+// Planner runs the attempt loop's side that knows accounts (SPEC §6.2): it hands out prepared
+// attempts in strategy order, judges what became of them, records health and events, and says
+// whether to go on.
+type Planner struct {
+	cfg   *config.Config
+	plan  *Plan
+	store *state.Store
+	opts  ExecOptions
+	sc    state.Scoring
+
+	order    []Route // fixed at the first Next
+	tried    map[string]bool
+	skipProv map[string]bool
+	started  int
+	matchers map[string]*classify.Matcher
+	report   Report
+	last     map[string]string // route key → the verdict this run saw, for the 201 lines
+}
+
+// NewPlanner prepares a planner for one exec run.
+func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOptions) *Planner {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Loc == nil {
+		opts.Loc = time.Local
+	}
+	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, sc: Scoring(plan.Strategy),
+		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
+		last: map[string]string{}, report: Report{Version: 1, Profile: plan.Label}}
+}
+
+func (p *Planner) notify(format string, args ...any) {
+	if p.opts.Notify != nil {
+		p.opts.Notify(fmt.Sprintf(format, args...))
+	}
+}
+
+// attemptCap is the number of children the run may start (0: unbounded but for the candidates).
+func (p *Planner) attemptCap() int {
+	c := p.opts.MaxAttempts
+	if mr := p.plan.Strategy.MaxRetries; mr != nil && (c == 0 || *mr+1 < c) {
+		c = *mr + 1
+	}
+	return c
+}
+
+// Next prepares the next usable route. It returns either an attempt or a Stop.
+func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
+	now := p.opts.Now()
+	h, err := p.prepareOrder(now)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range p.order {
+		if p.tried[r.Key()] || p.skipProv[r.Provider] {
+			continue
+		}
+		st := h.Status(r.AccountKey(), r.Key(), now)
+		if !st.Selectable {
+			continue
+		}
+		if r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit {
+			continue
+		}
+		if err := inject.CheckNesting(p.opts.Env, r.Provider, p.opts.Nested); err != nil {
+			return nil, nil, err
+		}
+		p.tried[r.Key()] = true
+		a, err := p.prepare(ctx, r)
+		var ce *inject.CredentialError
+		switch {
+		case errors.As(err, &ce):
+			p.recordCredential(r, ce, now)
+			continue
+		case err != nil:
+			return nil, nil, err
+		case a == nil: // the spend guard, after reading the credential
+			continue
+		}
+		return a, nil, nil
+	}
+	return nil, p.noRoute(now), nil
+}
+
+// prepareOrder fixes the route order at the first call (affinity, strategy, round-robin cursor) and
+// revives dead accounts whose credential changed since (SPEC §8.3). It returns current health.
+func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
+	first := p.order == nil
+	var h *state.Health
+	err := p.store.Update(func(hh *state.Health) error {
+		h = hh
+		for _, r := range p.plan.Routes {
+			if r.Acct.Secret.Backend == config.BackendFile {
+				hh.ReviveIfChanged(r.AccountKey(), state.Fingerprint(r.Acct.Secret.Path), now)
+			}
+		}
+		if first {
+			cursor := 0
+			if p.plan.Strategy.Kind == config.RoundRobin && p.plan.Profile != "" {
+				cursor = hh.NextCursor(p.plan.Profile)
+			}
+			for _, c := range Evaluate(p.plan, hh, cursor, now) {
+				p.order = append(p.order, c.Route)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// A health store that cannot be written must not stop the user's command: plan on what we
+		// can read, or on nothing recorded.
+		p.notify("warning: health store: %v", err)
+		if h, err = p.store.Load(); err != nil || h == nil {
+			h = state.NewHealth()
+		}
+		if first && p.order == nil {
+			for _, c := range Evaluate(p.plan, h, 0, now) {
+				p.order = append(p.order, c.Route)
+			}
+		}
+	}
+	return h, nil
+}
+
+func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
+	if c := p.attemptCap(); c > 0 && p.started >= c {
+		return nil, nil
+	}
+	req := inject.Request{
+		Env: p.opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
+		ConfigDirEnv: p.cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
+		Capability: r.Capability, Profile: p.plan.Profile, Attempt: p.started + 1, Version: p.opts.Version,
+		StateDir: p.opts.StateDir, Now: p.opts.Now, Refresh: p.opts.Refresh,
+	}
+	prep, err := inject.Prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if w := prep.Pending.Warning(); w != "" {
+		p.notify("%s", w)
+	}
+	if prep.Metered && !p.plan.AllowMetered && !p.plan.Explicit {
+		p.notify("skipping %s: its credential is a metered API key and the profile does not allow metered accounts", r.Key())
+		p.last[r.Key()] = SkipMetered
+		return nil, nil
+	}
+	m, err := p.matcher(r)
+	if err != nil {
+		return nil, err
+	}
+	p.started++
+	return &Attempt{Number: p.started, Route: r, Argv: p.opts.Argv, Env: prep.Env, Dir: p.opts.Dir,
+		Matcher: m, prepared: prep}, nil
+}
+
+func (p *Planner) matcher(r Route) (*classify.Matcher, error) {
+	if m, ok := p.matchers[r.Provider]; ok {
+		return m, nil
+	}
+	m, err := classify.Compile(r.Def.OutputRules)
+	if err != nil {
+		return nil, fmt.Errorf("output rules of provider %s: %w", r.Provider, err)
+	}
+	p.matchers[r.Provider] = m
+	return m, nil
+}
+
+func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time.Time) {
+	v := ce.Verdict
+	if v.Source == "" {
+		v.Source = classify.SourceCredentialValidation
+	}
+	ev := state.Evidence{Source: v.Source, ObservedAt: now, Verdict: v.String(), Decision: "next_route"}
+	if r.Acct.Secret.Backend == config.BackendFile {
+		ev.Fingerprint = state.Fingerprint(r.Acct.Secret.Path)
+	}
+	p.update(func(h *state.Health) { h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc) })
+	p.event(state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)}, r)
+	p.last[r.Key()] = v.String()
+	p.notify("%s: %s", r.Key(), ce.Error())
+	for _, hint := range ce.Hints() {
+		p.notify("hint: %s", hint)
+	}
+}
+
+// Record judges an ended attempt, records it, and decides the next step.
+func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
+	now := p.opts.Now()
+	if a.prepared != nil {
+		res, err := a.prepared.WriteBack(ctx)
+		if err != nil {
+			p.notify("warning: write-back of %s's credential: %v", a.Route.AccountKey(), err)
+		} else if w := res.Warning(); w != "" {
+			p.notify("%s", w)
+		}
+	}
+	if e.StartErr != nil {
+		p.addReport(a, e, classify.Verdict{Class: classify.ChildFailure}, "finish")
+		return Step{Action: StepFinish}
+	}
+	v := classify.Judge(classify.Evidence{ExitCode: e.ExitCode, Signal: e.Signal, Hits: e.Hits}, a.Matcher, now, p.opts.Loc)
+	v.Source = classify.SourceChildOutput
+
+	left := 1 << 30
+	if c := p.attemptCap(); c > 0 {
+		left = c - p.started
+	}
+	d := policy.After(policy.Situation{Verdict: v, AttemptsLeft: left, Replayable: true, StoppedOnLimit: e.StoppedOnLimit})
+	decision := string(d.Action)
+
+	exit := e.ExitCode
+	ev := state.Evidence{Source: v.Source, ObservedAt: now, ExitStatus: &exit, Rule: v.Rule,
+		RetryAfterS: v.RetryAfterS, Verdict: v.String(), Decision: decision}
+	if v.Class == classify.Dead && a.Route.Acct.Secret.Backend == config.BackendFile {
+		ev.Fingerprint = state.Fingerprint(a.Route.Acct.Secret.Path)
+	}
+	r := a.Route
+	p.update(func(h *state.Health) {
+		h.CountRun(r.AccountKey(), now)
+		h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc)
+		if v.Class == classify.Success && p.plan.Profile != "" {
+			h.SetAffinity(p.plan.Profile, r.Key(), now)
+		}
+	})
+	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,
+		"verdict": string(v.Class), "rule": v.Rule, "duration_ms": e.Duration.Milliseconds()}
+	p.event(state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(v.Reason), Fields: fields}, r)
+	p.addReport(a, e, v, decision)
+	p.last[r.Key()] = describe(v, p.opts.Loc)
+
+	switch d.Action {
+	case policy.FailOver, policy.SkipProvider:
+		if d.Action == policy.SkipProvider {
+			p.skipProv[r.Provider] = true
+		}
+		p.event(state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: string(v.Class)}, r)
+		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v, p.opts.Loc)}
+	}
+	if d.Why != "" {
+		return Step{Action: StepFinish, Message: r.Key() + " " + describe(v, p.opts.Loc) + "; not restarting: " + d.Why}
+	}
+	return Step{Action: StepFinish}
+}
+
+func describe(v classify.Verdict, loc *time.Location) string {
+	s := v.String()
+	if v.ResetAt != nil {
+		s += " until " + v.ResetAt.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+func programName(argv []string) string {
+	if len(argv) == 0 {
+		return ""
+	}
+	return filepath.Base(argv[0])
+}
+
+func (p *Planner) update(fn func(*state.Health)) {
+	if err := p.store.Update(func(h *state.Health) error { fn(h); return nil }); err != nil {
+		p.notify("warning: health store: %v", err)
+	}
+}
+
+func (p *Planner) event(e state.Event, r Route) {
+	e.Profile, e.Provider, e.Account, e.Capability = p.plan.Profile, r.Provider, r.Account, r.Capability
+	if err := state.AppendEvent(p.opts.StateDir, e); err != nil {
+		p.notify("warning: events log: %v", err)
+	}
+}
+
+// noRoute explains why nothing is left and decides about --wait.
+func (p *Planner) noRoute(now time.Time) *Stop {
+	h, err := p.store.Load()
+	if err != nil || h == nil {
+		h = state.NewHealth()
+	}
+	type line struct {
+		text  string
+		until time.Time
+	}
+	var lines []line
+	var earliest time.Time
+	var earliestKey string
+	for _, r := range p.order {
+		st := h.Status(r.AccountKey(), r.Key(), now)
+		var l line
+		switch {
+		case !st.Selectable:
+			l.text = fmt.Sprintf("%s  %s", r.Key(), st.SkipReason)
+			if st.Reason != "" && st.Reason != st.SkipReason {
+				l.text += "(" + st.Reason + ")"
+			}
+			if st.Until != nil {
+				l.until = *st.Until
+				l.text += " until " + st.Until.UTC().Format(time.RFC3339)
+				if earliest.IsZero() || st.Until.Before(earliest) {
+					earliest, earliestKey = *st.Until, r.Key()
+				}
+			}
+		case p.skipProv[r.Provider]:
+			l.text = fmt.Sprintf("%s  skipped: provider degraded", r.Key())
+		case p.last[r.Key()] != "":
+			l.text = fmt.Sprintf("%s  %s", r.Key(), p.last[r.Key()])
+		case r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit:
+			l.text = fmt.Sprintf("%s  skipped: metered account (set \"allow_metered\": true on the profile to use it)", r.Key())
+		case p.tried[r.Key()]:
+			l.text = fmt.Sprintf("%s  tried", r.Key())
+		default:
+			l.text = fmt.Sprintf("%s  not tried: attempt limit reached", r.Key())
+		}
+		lines = append(lines, l)
+	}
+	// The earliest reset goes last, where the eye lands; routes that will not reset come first.
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := lines[i].until, lines[j].until
+		if a.IsZero() != b.IsZero() {
+			return a.IsZero()
+		}
+		return a.After(b)
+	})
+	nre := &NoRouteError{Label: p.plan.Label}
+	for _, l := range lines {
+		nre.Lines = append(nre.Lines, l.text)
+	}
+	if c := p.attemptCap(); c > 0 && p.started >= c {
+		return &Stop{Err: nre}
+	}
+	w := policy.NoRouteLeft(p.opts.Wait, p.opts.WaitMax, now, earliest)
+	if w.Wait {
+		// After the wait every route is worth another look.
+		clear(p.tried)
+		clear(p.skipProv)
+		return &Stop{WaitUntil: w.Until, WaitFor: earliestKey}
+	}
+	nre.Why = w.Why
+	return &Stop{Err: nre}
+}
+
+// Report is the --json-report document (SPEC §6.2): no arguments, no output text, no tokens.
+type Report struct {
+	Version  int             `json:"version"`
+	Profile  string          `json:"profile"`
+	Attempts []ReportAttempt `json:"attempts"`
+	ExitCode int             `json:"exit_code"`
+	Reason   string          `json:"reason"`
+}
+
+// ReportAttempt is one attempt of the report.
+type ReportAttempt struct {
+	Attempt    int           `json:"attempt"`
+	Provider   string        `json:"provider"`
+	Account    string        `json:"account"`
+	Capability string        `json:"capability"`
+	StartedAt  time.Time     `json:"started_at"`
+	DurationMS int64         `json:"duration_ms"`
+	ExitCode   int           `json:"exit_code"`
+	Signal     int           `json:"signal"`
+	Verdict    ReportVerdict `json:"verdict"`
+	Decision   string        `json:"decision"`
+}
+
+// ReportVerdict is the verdict part of a report attempt.
+type ReportVerdict struct {
+	Class   string     `json:"class"`
+	Reason  string     `json:"reason"`
+	Rule    string     `json:"rule"`
+	ResetAt *time.Time `json:"reset_at"`
+}
+
+func (p *Planner) addReport(a *Attempt, e Ended, v classify.Verdict, decision string) {
+	p.report.Attempts = append(p.report.Attempts, ReportAttempt{
+		Attempt: a.Number, Provider: a.Route.Provider, Account: a.Route.Account, Capability: a.Route.Capability,
+		StartedAt: e.StartedAt.UTC(), DurationMS: e.Duration.Milliseconds(), ExitCode: e.ExitCode, Signal: e.Signal,
+		Verdict:  ReportVerdict{Class: string(v.Class), Reason: string(v.Reason), Rule: v.Rule, ResetAt: v.ResetAt},
+		Decision: decision,
+	})
+}
+
+// Report returns the run's report with its final exit code and reason.
+func (p *Planner) Report(exitCode int, reason string) Report {
+	r := p.report
+	r.Attempts = slices.Clone(r.Attempts)
+	if r.Attempts == nil {
+		r.Attempts = []ReportAttempt{}
+	}
+	r.ExitCode, r.Reason = exitCode, strings.TrimSpace(reason)
+	return r
+}

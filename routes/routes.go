@@ -1,0 +1,259 @@
+// Package routes owns the routes of a run: which `provider:account#capability` candidates a command
+// line and config give (SPEC §5.2 provider choice), which of them recorded health lets through
+// (§6.2.1, with the spend guard), the order strategies and affinity give them (§6.3), and the Planner
+// that hands the supervisor its next attempt and records what became of it.
+//
+// It must not run children, touch terminals or print: supervise runs, cmd talks to the user.
+package routes
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/providers"
+)
+
+// Selector is what the command line says about the routes to use.
+type Selector struct {
+	Profile    string
+	Provider   string
+	Account    string
+	Capability string
+	Strategy   string
+	// Program is the target command's argv[0]; its base name picks a provider as a last resort.
+	Program string
+}
+
+// Route is one candidate: an account of a provider, serving one capability.
+type Route struct {
+	Provider   string
+	Account    string
+	Capability string // "" when the provider has no capabilities
+	Kind       string
+	Def        providers.Definition
+	Acct       config.Account
+	// Order is the route's position in the profile (or provider) listing.
+	Order int
+}
+
+// Key is the route key provider:account#capability (the account key when there is no capability).
+func (r Route) Key() string {
+	if r.Capability == "" {
+		return r.AccountKey()
+	}
+	return r.AccountKey() + "#" + r.Capability
+}
+
+// AccountKey is provider:account.
+func (r Route) AccountKey() string { return r.Provider + ":" + r.Account }
+
+// Plan is the resolved set of candidate routes for one command.
+type Plan struct {
+	// Profile is the profile's name, "" when routes came from a provider.
+	Profile string
+	// Label names the plan in messages: the profile, or the provider.
+	Label        string
+	StrategyName string
+	Strategy     config.Strategy
+	AllowMetered bool
+	AffinityTTL  time.Duration
+	// Explicit is true when the user named the account: the spend guard then lets it through.
+	Explicit bool
+	Routes   []Route
+}
+
+// NoChoiceError says the command line and config name no profile or provider.
+type NoChoiceError struct{ Program string }
+
+func (e *NoChoiceError) Error() string {
+	return "no profile or provider to use: pass --profile or --provider"
+}
+
+// Hints names where the choice can come from.
+func (e *NoChoiceError) Hints() []string {
+	return []string{"set defaults.profile in the config, or name a profile with --profile (see: oauth-mux config path)"}
+}
+
+// SelectError is a selector that names something the config lacks.
+type SelectError struct{ Msg string }
+
+func (e *SelectError) Error() string { return e.Msg }
+
+// programProviders maps a target program's name to the provider it implies.
+var programProviders = map[string]string{
+	"codex": "codex", "claude": "claude", "gemini": "gemini", "vercel": "vercel", "gh": "github",
+}
+
+// Resolve expands a selector into candidate routes, in listing order (SPEC §5.2): --profile, else
+// --provider, else defaults.profile, else the target program's provider, else defaults.provider.
+func Resolve(cfg *config.Config, sel Selector) (*Plan, error) {
+	switch {
+	case sel.Profile != "":
+		return fromProfile(cfg, sel.Profile, sel)
+	case sel.Provider != "":
+		return fromProvider(cfg, sel.Provider, sel)
+	case cfg.Defaults.Profile != "":
+		return fromProfile(cfg, cfg.Defaults.Profile, sel)
+	}
+	if sel.Program != "" {
+		if p, ok := programProviders[filepath.Base(sel.Program)]; ok {
+			if _, configured := cfg.Providers[p]; configured {
+				return fromProvider(cfg, p, sel)
+			}
+		}
+	}
+	if cfg.Defaults.Provider != "" {
+		return fromProvider(cfg, cfg.Defaults.Provider, sel)
+	}
+	return nil, &NoChoiceError{Program: sel.Program}
+}
+
+func fromProfile(cfg *config.Config, name string, sel Selector) (*Plan, error) {
+	prof, ok := cfg.Profiles[name]
+	refs, _ := cfg.ProfileRefs(name)
+	if !ok {
+		return nil, &SelectError{Msg: fmt.Sprintf("unknown profile %q", name)}
+	}
+	plan := &Plan{Profile: name, Label: name, AllowMetered: prof.AllowMetered, AffinityTTL: prof.AffinityTTL(),
+		Explicit: sel.Account != ""}
+	plan.StrategyName, plan.Strategy = cfg.StrategyFor(name)
+	if err := plan.overrideStrategy(cfg, sel.Strategy); err != nil {
+		return nil, err
+	}
+	for i, ref := range refs {
+		if sel.Provider != "" && ref.Provider != sel.Provider || sel.Account != "" && ref.Account != sel.Account {
+			continue
+		}
+		r, err := newRoute(cfg, ref, i)
+		if err != nil {
+			return nil, err
+		}
+		if sel.Capability != "" && r.Capability != canonical(cfg, ref.Provider, sel.Capability) {
+			continue
+		}
+		plan.Routes = append(plan.Routes, r)
+	}
+	if len(plan.Routes) == 0 {
+		return nil, &SelectError{Msg: fmt.Sprintf("profile %q has no route matching %s", name, sel.describe())}
+	}
+	return plan, nil
+}
+
+func fromProvider(cfg *config.Config, name string, sel Selector) (*Plan, error) {
+	prov, ok := cfg.Providers[name]
+	if !ok {
+		return nil, &SelectError{Msg: fmt.Sprintf("unknown provider %q", name)}
+	}
+	plan := &Plan{Label: name, AffinityTTL: time.Duration(config.DefaultAffinityTTLMinutes) * time.Minute,
+		Explicit: sel.Account != "", Strategy: config.Strategy{Kind: config.PriorityFailover}}
+	if cfg.Defaults.Strategy != "" {
+		plan.StrategyName, plan.Strategy = cfg.Defaults.Strategy, cfg.Strategies[cfg.Defaults.Strategy]
+	}
+	if err := plan.overrideStrategy(cfg, sel.Strategy); err != nil {
+		return nil, err
+	}
+	capName := sel.Capability
+	if capName == "" && cfg.Defaults.Capability != "" {
+		if c, ok := cfg.CanonicalCapability(name, cfg.Defaults.Capability); ok {
+			capName = c
+		}
+	}
+	names := cfg.SortedAccountNames(name)
+	if sel.Account != "" {
+		if _, ok := prov.Accounts[sel.Account]; !ok {
+			return nil, &SelectError{Msg: fmt.Sprintf("unknown account %q of provider %q", sel.Account, name)}
+		}
+		names = []string{sel.Account}
+	}
+	for i, acct := range names {
+		r, err := newRoute(cfg, config.RouteRef{Provider: name, Account: acct, Capability: capName}, i)
+		if err != nil {
+			return nil, err
+		}
+		plan.Routes = append(plan.Routes, r)
+	}
+	if len(plan.Routes) == 0 {
+		return nil, &SelectError{Msg: fmt.Sprintf("provider %q has no accounts", name)}
+	}
+	return plan, nil
+}
+
+func (p *Plan) overrideStrategy(cfg *config.Config, name string) error {
+	if name == "" {
+		return nil
+	}
+	if s, ok := cfg.Strategies[name]; ok {
+		p.StrategyName, p.Strategy = name, s
+		return nil
+	}
+	// A bare kind is accepted too, so `--strategy round-robin` works without a named strategy.
+	switch name {
+	case config.PriorityFailover, config.HealthWeighted, config.RoundRobin:
+		p.StrategyName, p.Strategy = name, config.Strategy{Kind: name}
+		return nil
+	}
+	return &SelectError{Msg: fmt.Sprintf("unknown strategy %q", name)}
+}
+
+func (s Selector) describe() string {
+	var parts []string
+	for _, kv := range [][2]string{{"provider", s.Provider}, {"account", s.Account}, {"capability", s.Capability}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+" "+kv[1])
+		}
+	}
+	if len(parts) == 0 {
+		return "the selection"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func canonical(cfg *config.Config, provider, capName string) string {
+	if c, ok := cfg.CanonicalCapability(provider, capName); ok {
+		return c
+	}
+	return capName
+}
+
+func newRoute(cfg *config.Config, ref config.RouteRef, order int) (Route, error) {
+	prov, ok := cfg.Providers[ref.Provider]
+	if !ok {
+		return Route{}, &SelectError{Msg: fmt.Sprintf("unknown provider %q", ref.Provider)}
+	}
+	acct, ok := prov.Accounts[ref.Account]
+	if !ok {
+		return Route{}, &SelectError{Msg: fmt.Sprintf("unknown account %q of provider %q", ref.Account, ref.Provider)}
+	}
+	def := cfg.Definition(ref.Provider)
+	capName := ref.Capability
+	if capName == "" {
+		capName = def.DefaultCapability()
+	} else if c, ok := def.Capability(capName); ok {
+		capName = c.Name
+	} else if len(def.Capabilities) > 0 {
+		return Route{}, &SelectError{Msg: fmt.Sprintf("provider %q has no capability %q", ref.Provider, capName)}
+	} else {
+		capName = ""
+	}
+	kind := prov.Kind
+	if kind == "" {
+		kind = ref.Provider
+	}
+	return Route{Provider: ref.Provider, Account: ref.Account, Capability: capName, Kind: kind, Def: def,
+		Acct: acct, Order: order}, nil
+}
+
+// Providers lists the distinct providers of the plan's routes, in order.
+func (p *Plan) Providers() []string {
+	var out []string
+	for _, r := range p.Routes {
+		if !slices.Contains(out, r.Provider) {
+			out = append(out, r.Provider)
+		}
+	}
+	return out
+}
