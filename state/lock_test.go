@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -151,4 +152,41 @@ func TestLockAccount(t *testing.T) {
 		t.Error("still locked after release")
 	}
 	l.Release() // twice is harmless
+}
+
+func t0Ctx() context.Context { return context.Background() }
+
+func TestAccountLockAcrossProcesses(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("flock semantics tested on unix")
+	}
+	dir := t.TempDir()
+	c := helper(t, "holdlock", dir)
+	stdin, _ := c.StdinPipe()
+	out, _ := c.StdoutPipe()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "locked\n" {
+		t.Fatalf("helper: %q %v", buf, err)
+	}
+	_, err := LockAccount(context.Background(), dir, "codex", "max-1", false)
+	var he *HeldError
+	if !errors.As(err, &he) || he.PID != c.Process.Pid || time.Since(he.StartedAt) > time.Minute {
+		t.Fatalf("held by another process: %v %+v", err, he)
+	}
+	if held, at := IsAccountLocked(dir, "codex", "max-1"); !held || !at.Equal(he.StartedAt) {
+		t.Fatalf("IsAccountLocked %v %v", held, at)
+	}
+	// A waiter gets it once the holder lets go.
+	go func() { time.Sleep(50 * time.Millisecond); stdin.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := LockAccount(ctx, dir, "codex", "max-1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	c.Wait()
 }
