@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/oauth-mux/oauth-mux/config"
+)
+
+// App is what every command's Run receives (bound with kong.Bind): the global flags, the environment
+// and streams of this invocation, and the config, loaded once on first use.
+type App struct {
+	*Globals
+	// Env is the invocation's environment (KEY=value), the starting point of a child's environment.
+	Env   []string
+	Stdio Stdio
+
+	parser  *kong.Kong
+	envMap  map[string]string
+	reraise syscall.Signal
+
+	cfgOnce sync.Once
+	cfg     *config.Config
+	cfgErr  error
+}
+
+func newApp(env []string, stdio Stdio) *App {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v // the last one wins, as in getenv(3) with a well-formed environment
+		}
+	}
+	if stdio.In == nil {
+		stdio.In = strings.NewReader("")
+	}
+	return &App{Env: env, Stdio: stdio, envMap: m, Globals: &Globals{}}
+}
+
+// Getenv reads the invocation's environment (never os.Getenv: tests run Main in process).
+func (a *App) Getenv(key string) string { return a.envMap[key] }
+
+// ConfigPath is the config file this invocation uses (SPEC §3.1), whether or not it exists.
+func (a *App) ConfigPath() string { return config.Locate(a.Globals.Config, a.Getenv) }
+
+// Config loads the config file on first use. Its error is returned as is: a *config.Errors renders as
+// `config error:` lines and exit 200 in Report.
+func (a *App) Config() (*config.Config, error) {
+	a.cfgOnce.Do(func() {
+		a.cfg, a.cfgErr = config.Load(a.ConfigPath(), a.Getenv)
+	})
+	return a.cfg, a.cfgErr
+}
+
+// Reraise asks the process to die of sig after Main has returned and every deferred clean-up has run.
+// Only exec calls it, and only for SIGHUP, SIGINT and SIGTERM that oauth-mux itself received.
+func (a *App) Reraise(sig syscall.Signal) { a.reraise = sig }
+
+// IsTerminal reports whether a stream of this invocation is a terminal.
+func IsTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && isTerminal(f.Fd())
+}
+
+// Color reports whether output to w may use colour: a terminal, NO_COLOR unset or empty
+// (https://no-color.org), and TERM not "dumb".
+func (a *App) Color(w any) bool {
+	return a.Getenv("NO_COLOR") == "" && a.Getenv("TERM") != "dumb" && IsTerminal(w)
+}

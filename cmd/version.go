@@ -1,0 +1,87 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strings"
+)
+
+// version and commit may be set at link time:
+//
+//	go build -ldflags "-X github.com/oauth-mux/oauth-mux/cmd.version=0.1.0 -X github.com/oauth-mux/oauth-mux/cmd.commit=abc1234"
+//
+// Without -X, commit comes from the VCS stamp of the build (absent under -buildvcs=false) and a
+// module version from `go install …@vX.Y.Z` replaces the default.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+// Version is oauth-mux's version, e.g. "0.1.0-dev" (the value of OMUX_VERSION in a child's env).
+func Version() string {
+	v, _ := buildVersion()
+	return v
+}
+
+// buildVersion returns the version and the commit (possibly "" or with a "-dirty" suffix).
+func buildVersion() (string, string) {
+	v, c := version, commit
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v, c
+	}
+	if v == "0.1.0-dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = strings.TrimPrefix(info.Main.Version, "v")
+	}
+	if c == "" {
+		var rev string
+		var dirty bool
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" && dirty {
+			rev += "-dirty"
+		}
+		c = rev
+	}
+	return v, c
+}
+
+func versionLine() string {
+	v, c := buildVersion()
+	if c == "" {
+		return "oauth-mux " + v
+	}
+	return fmt.Sprintf("oauth-mux %s (%s)", v, c)
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints `oauth-mux <version> [(<commit>)]`, or {"version","commit"} with --json.
+func (VersionCmd) Run(app *App) error {
+	if app.JSON {
+		v, c := buildVersion()
+		return writeJSON(app.Stdio.Out, struct {
+			Version string `json:"version"`
+			Commit  string `json:"commit,omitempty"`
+		}{v, c})
+	}
+	_, err := fmt.Fprintln(app.Stdio.Out, versionLine())
+	return err
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
