@@ -179,8 +179,19 @@ func reconcilePending(ctx context.Context, req Request, sec Secret, home, credPa
 		// No record (first run of this layout): only a file-backed secret has a time to compare.
 		managedChanged = !sec.ModTime.IsZero() && sec.Path != "" && mtime.After(sec.ModTime)
 	}
+	if !managedChanged && haveBase && !secretChanged && b.managed != b.secret {
+		// An earlier run kept the CLI's copy over a read-only secret and neither side moved since:
+		// the copy is still the newer credential.
+		r, eff, err := writeBackLocked(ctx, req, sec, managed, mtime)
+		return r, eff, err
+	}
 	if !managedChanged {
 		res.Action = WriteBackUnchanged
+		if haveBase && b.managed != b.secret {
+			// The kept CLI copy is superseded by a secret its owner updated since.
+			res.Action, res.Conflict = WriteBackKeptSecret, true
+			res.Reason = fmt.Sprintf("the secret of %s:%s was updated; it replaces the copy its CLI had refreshed", req.Provider, req.Account)
+		}
 		return res, sec, nil
 	}
 	if _, err := providers.ParseCredential(req.Definition, managed, mtime); err != nil {
