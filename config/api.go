@@ -37,6 +37,7 @@ func (e *Errors) ExitCode() int { return 200 }
 // Locate finds the config file path by SPEC §3.1 (flag, OMUX_CONFIG, OMUX_CONFIG_DIR, XDG_CONFIG_HOME,
 // macOS, ~/.config). getenv is os.Getenv in production.
 func Locate(flag string, getenv func(string) string) string {
+	getenv = orNoEnv(getenv)
 	home := getenv("HOME")
 	if flag != "" {
 		return expandHome(flag, home)
@@ -66,6 +67,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // Parse parses and validates config bytes; name is used in syntax error positions. It returns the
 // config together with *Errors when only validation failed, and a nil config on a syntax or type error.
 func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+	getenv = orNoEnv(getenv)
 	if name == "" {
 		name = "config"
 	}
@@ -114,4 +116,12 @@ func (r RouteRef) String() string {
 		return r.AccountKey()
 	}
 	return r.AccountKey() + "#" + r.Capability
+}
+
+// orNoEnv makes a nil getenv mean an empty environment rather than a panic.
+func orNoEnv(getenv func(string) string) func(string) string {
+	if getenv == nil {
+		return func(string) string { return "" }
+	}
+	return getenv
 }

@@ -13,6 +13,7 @@ var goos = runtime.GOOS
 // $XDG_CONFIG_HOME/oauth-mux, else (macOS) ~/Library/Application Support/oauth-mux, else
 // ~/.config/oauth-mux. HOME comes from getenv, not from the process, so tests and `init` agree.
 func ConfigDir(getenv func(string) string) string {
+	getenv = orNoEnv(getenv)
 	home := getenv("HOME")
 	if d := getenv("OMUX_CONFIG_DIR"); d != "" {
 		return expandHome(d, home)
@@ -36,6 +37,7 @@ func ConfigDir(getenv func(string) string) string {
 // ~/.local/share/oauth-mux. When XDG_DATA_HOME is unset the result keeps a literal "~/" prefix so a
 // written config stays portable across machines and is expanded at load time.
 func DataDir(getenv func(string) string) string {
+	getenv = orNoEnv(getenv)
 	if x := getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "oauth-mux")
 	}

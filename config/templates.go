@@ -13,6 +13,7 @@ import (
 // Starter is the generic config `oauth-mux init` writes: one GitHub account whose token comes from the
 // GH_TOKEN environment variable and a profile for it. It validates as written and reads no secret.
 func Starter(getenv func(string) string) []byte {
+	_ = getenv // part of the template signature; the starter depends on no environment
 	c := Config{
 		Version:  1,
 		Defaults: Defaults{Profile: "github"},

@@ -406,7 +406,7 @@ func (v *validator) definition(key string, d providers.Definition) {
 			v.add(pp, "%q is not an environment variable name", pair[0])
 		}
 		switch pair[1] {
-		case providers.InjectAccessToken, providers.InjectRefreshToken, "api_key":
+		case providers.InjectAccessToken, providers.InjectRefreshToken, providers.InjectAPIKey:
 		default:
 			v.add(pp, "unknown token %q (want access_token, refresh_token or api_key)", pair[1])
 		}
