@@ -4,10 +4,14 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/classify"
 )
 
 // Throughput: a producer writes N bytes, one relay passes them to /dev/null. Ours relays through
@@ -27,6 +31,21 @@ func devNull(b *testing.B) *os.File {
 	return f
 }
 
+// textProducer writes pipeBytes of log-like lines (cat of one 8 MiB file, 32 times): what the tap
+// has to read line by line, unlike /dev/zero's one endless line.
+func textProducer(b *testing.B) []string {
+	f := filepath.Join(b.TempDir(), "log.txt")
+	line := "2026-05-01T10:00:00Z INFO test pkg/foo TestBar (0.01s): ok, no rate limit here, tokens used 1234\n"
+	if err := os.WriteFile(f, []byte(strings.Repeat(line, (8<<20)/len(line)+1)[:8<<20]), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	argv := []string{"cat"}
+	for range pipeBytes / (8 << 20) {
+		argv = append(argv, f)
+	}
+	return argv
+}
+
 func head(n int) []string { return []string{"head", "-c", strconv.Itoa(n), "/dev/zero"} }
 
 func BenchmarkPipePassthroughRun(b *testing.B) {
@@ -39,11 +58,42 @@ func BenchmarkPipePassthroughRun(b *testing.B) {
 	}
 }
 
-func BenchmarkPipePassthroughCat(b *testing.B) {
+// With the codex pack's rules tapping stdout and stderr, as exec runs it.
+func BenchmarkPipePassthroughRunTapped(b *testing.B) {
+	m, err := classify.Compile(classify.Pack("codex"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newSession(b, SessionOptions{Stdout: devNull(b), Stderr: devNull(b), PTY: PTYNever})
+	b.SetBytes(pipeBytes)
+	for b.Loop() {
+		o := s.Run(context.Background(), Attempt{Argv: textProducer(b), Matcher: m})
+		if o.ExitCode != 0 {
+			b.Fatal(o)
+		}
+	}
+}
+
+func BenchmarkPipePassthroughCat(b *testing.B) { benchCat(b, head(pipeBytes)) }
+
+func BenchmarkPipePassthroughCatText(b *testing.B) { benchCat(b, textProducer(b)) }
+
+func BenchmarkPipePassthroughRunText(b *testing.B) {
+	s := newSession(b, SessionOptions{Stdout: devNull(b), Stderr: devNull(b), PTY: PTYNever})
+	argv := textProducer(b)
+	b.SetBytes(pipeBytes)
+	for b.Loop() {
+		if o := s.Run(context.Background(), Attempt{Argv: argv}); o.ExitCode != 0 {
+			b.Fatal(o)
+		}
+	}
+}
+
+func benchCat(b *testing.B, producer []string) {
 	null := devNull(b)
 	b.SetBytes(pipeBytes)
 	for b.Loop() {
-		prod := exec.Command(head(pipeBytes)[0], head(pipeBytes)[1:]...)
+		prod := exec.Command(producer[0], producer[1:]...)
 		relay := exec.Command("cat")
 		r, w, err := os.Pipe()
 		if err != nil {

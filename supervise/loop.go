@@ -236,7 +236,9 @@ func Loop(ctx context.Context, s *Session, p Planner, opts LoopOptions) Result {
 			if d.Message != "" {
 				s.notice("%s", d.Message)
 			}
-			res.ExitCode = o.ExitCode
+			// A program that could not be started (*ExecError, 126/127) is reported by cmd like any
+			// other error; a child's own failure is not an error.
+			res.ExitCode, res.Err = o.ExitCode, o.Err
 			return res
 		}
 	}

@@ -280,6 +280,10 @@ func (s *Session) ReceivedSignal() syscall.Signal { return syscall.Signal(s.rece
 // stopSignal returns the SIGHUP, SIGINT or SIGTERM that asked oauth-mux to stop, or 0.
 func (s *Session) stopSignal() syscall.Signal { return syscall.Signal(s.stopSig.Load()) }
 
+// Stopped is closed when oauth-mux receives SIGHUP, SIGINT or SIGTERM; a planner doing slow work
+// between attempts (a token refresh, a lock wait) can give up early.
+func (s *Session) Stopped() <-chan struct{} { return s.stopCh }
+
 // Stderr returns a writer for oauth-mux's own messages during the run: on a raw terminal it turns "\n"
 // into "\r\n".
 func (s *Session) Stderr() io.Writer { return crlfWriter{s} }
