@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"sort"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -21,7 +20,8 @@ type Matcher struct {
 	ruleKW   [][]int          // keyword indices per rule; nil: the rule is checked on every line
 	always   []int            // rules with a pattern but no keyword
 
-	keywords [][]byte // distinct lower-cased literals
+	keywords [][]byte // distinct literals; lower-cased when fold
+	kwFold   []bool   // the literal is compared ASCII case-insensitively
 	kwRules  [][]int  // rules per keyword, ascending
 	anchors  []byte   // distinct anchor bytes, scanned with bytes.IndexByte
 	byAnchor [256][]anchorRef
@@ -80,11 +80,16 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 			continue
 		}
 		for _, kw := range kws {
-			k, ok := kwIndex[kw]
+			key := kw.text
+			if kw.fold {
+				key = "\x00" + key
+			}
+			k, ok := kwIndex[key]
 			if !ok {
 				k = len(m.keywords)
-				kwIndex[kw] = k
-				m.keywords = append(m.keywords, []byte(kw))
+				kwIndex[key] = k
+				m.keywords = append(m.keywords, []byte(kw.text))
+				m.kwFold = append(m.kwFold, kw.fold)
 				m.kwRules = append(m.kwRules, nil)
 			}
 			m.ruleKW[i] = append(m.ruleKW[i], k)
@@ -93,9 +98,13 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 	}
 	seen := [256]bool{}
 	for k, kw := range m.keywords {
-		off := rarestByte(kw)
+		off := rarestByte(kw, m.kwFold[k])
 		b := kw[off]
-		for _, c := range caseVariants(b) {
+		variants := []byte{b}
+		if m.kwFold[k] {
+			variants = caseVariants(b)
+		}
+		for _, c := range variants {
 			m.byAnchor[c] = append(m.byAnchor[c], anchorRef{kw: k, off: off})
 			if !seen[c] {
 				seen[c] = true
@@ -109,7 +118,8 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 // Rules returns the compiled rules (a copy).
 func (m *Matcher) Rules() []OutputRule { return append([]OutputRule(nil), m.rules...) }
 
-// Keywords returns, for each rule, the lower-cased literals of its prefilter (nil: checked on every line).
+// Keywords returns, for each rule, the literals of its prefilter (nil: checked on every line); a
+// literal of a case-insensitive pattern is lower-cased.
 func (m *Matcher) Keywords() [][]string {
 	out := make([][]string, len(m.rules))
 	for i, ks := range m.ruleKW {
@@ -141,40 +151,46 @@ func caseVariants(b byte) []byte {
 	return []byte{b}
 }
 
-// byteRank estimates how often a byte occurs in terminal output (higher: more often). The prefilter
-// anchors each keyword on its rarest byte so that IndexByte stops seldom.
+// byteRank estimates how often a byte occurs in what coding CLIs print (prose, code, logs, URLs),
+// per 10 000 bytes, counting both cases of a letter since both are scanned. The prefilter anchors
+// each keyword on its rarest byte so that IndexByte stops seldom.
 func byteRank(b byte) int {
-	const letters = "etaoinshrdlcumwfgypbvkjxqz"
 	switch {
 	case b == ' ':
-		return 2000
+		return 1500
 	case b >= 'a' && b <= 'z':
-		i := strings.IndexByte(letters, b)
-		lower := []int{127, 91, 82, 75, 70, 67, 63, 61, 60, 43, 40, 28, 28, 24, 24, 22, 20, 20, 19, 15, 10, 8, 2, 2, 1, 1}[i]
-		return lower*10 + lower*3 // both cases are scanned
+		return letterRank[b-'a'] * 9 / 10
+	case b >= 'A' && b <= 'Z':
+		return letterRank[b-'A'] / 10
 	case b >= '0' && b <= '9':
-		return 300
-	case b == '.' || b == '/':
-		return 600
-	case b == '-' || b == ':' || b == '"' || b == ',' || b == '=':
-		return 350
-	case b == '_' || b == '(' || b == ')' || b == '[' || b == ']' || b == '{' || b == '}':
-		return 120
-	case b == '\'':
+		return 150
+	case b == '.' || b == '/' || b == '-' || b == ':' || b == '"' || b == ',' || b == '=' || b == '_':
+		return 200
+	case b == '(' || b == ')' || b == '[' || b == ']' || b == '{' || b == '}' || b == '\'':
 		return 60
 	case b >= 0x80:
-		return 40
+		return 80 // UTF-8 box drawing and bullets are common in TUIs
 	case b < 0x20:
 		return 5
 	default:
-		return 30
+		return 25
 	}
 }
 
-func rarestByte(kw []byte) int {
+// letterRank: English and code letter frequencies per 10 000 bytes, both cases.
+var letterRank = [26]int{
+	700, 140, 300, 330, 1000, 200, 190, 400, 600, 20, 80, 420, 260, // a–m
+	580, 600, 220, 15, 550, 560, 750, 280, 100, 170, 40, 170, 10, // n–z
+}
+
+func rarestByte(kw []byte, fold bool) int {
 	best, bestRank := 0, 1<<30
 	for i, b := range kw {
-		if r := byteRank(b); r < bestRank {
+		r := byteRank(b)
+		if fold && b >= 'a' && b <= 'z' {
+			r = letterRank[b-'a'] // both cases are scanned
+		}
+		if r < bestRank {
 			best, bestRank = i, r
 		}
 	}
@@ -184,11 +200,16 @@ func rarestByte(kw []byte) int {
 // maxAlternatives bounds the literal set of one rule; past it the rule is checked on every line.
 const maxAlternatives = 16
 
-// requiredLiterals returns lower-cased literals at least one of which occurs in every match of
-// pattern, or nil when no such set is known. Literals are split where case folding could reach
+type literal struct {
+	text string
+	fold bool // lower-cased; compare ASCII case-insensitively
+}
+
+// requiredLiterals returns literals at least one of which occurs in every match of pattern, or nil
+// when no such set is known. Literals are split where case folding could reach
 // non-ASCII runes (k ↔ K, s ↔ ſ) or at a newline, so that an ASCII case-insensitive search for them
 // never misses a line the expression matches.
-func requiredLiterals(pattern string) []string {
+func requiredLiterals(pattern string) []literal {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
 		return nil
@@ -197,21 +218,22 @@ func requiredLiterals(pattern string) []string {
 	if len(set) == 0 {
 		return nil
 	}
-	sort.Strings(set)
-	return dedupe(set)
-}
-
-func dedupe(s []string) []string {
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
+	sort.Slice(set, func(i, j int) bool {
+		if set[i].text != set[j].text {
+			return set[i].text < set[j].text
+		}
+		return !set[i].fold && set[j].fold
+	})
+	out := set[:0]
+	for i, x := range set {
+		if i == 0 || x != set[i-1] {
 			out = append(out, x)
 		}
 	}
 	return out
 }
 
-func required(re *syntax.Regexp) []string {
+func required(re *syntax.Regexp) []literal {
 	switch re.Op {
 	case syntax.OpLiteral:
 		return literalRuns(re.Rune, re.Flags&syntax.FoldCase != 0)
@@ -225,7 +247,7 @@ func required(re *syntax.Regexp) []string {
 		}
 		return nil
 	case syntax.OpConcat:
-		var best []string
+		var best []literal
 		bestScore := 0
 		for _, sub := range re.Sub {
 			s := required(sub)
@@ -235,7 +257,7 @@ func required(re *syntax.Regexp) []string {
 		}
 		return best
 	case syntax.OpAlternate:
-		var all []string
+		var all []literal
 		for _, sub := range re.Sub {
 			s := required(sub)
 			if len(s) == 0 {
@@ -251,23 +273,31 @@ func required(re *syntax.Regexp) []string {
 	return nil
 }
 
-// score prefers long literals and few alternatives.
-func score(set []string) int {
+// score prefers the set that the prefilter scans cheapest: few alternatives anchored on rare bytes,
+// then long literals (fewer false verifications).
+func score(set []literal) int {
 	if len(set) == 0 {
 		return 0
 	}
-	min := 1 << 30
-	for _, s := range set {
-		if len(s) < min {
-			min = len(s)
+	cost, minLen := 0, 1<<30
+	for _, l := range set {
+		kw := []byte(l.text)
+		r := byteRank(kw[rarestByte(kw, l.fold)])
+		if l.fold {
+			r *= 2
 		}
+		cost += r
+		minLen = min(minLen, len(kw))
 	}
-	return min*16 - len(set)
+	if minLen < 3 {
+		cost += 1000 // a one- or two-byte literal verifies on almost every anchor
+	}
+	return 1<<20 - cost*64 + min(minLen, 63)
 }
 
-// literalRuns returns the longest run of runes that an ASCII case-insensitive byte comparison finds
-// exactly, lower-cased, as a one-element set (or nil).
-func literalRuns(runes []rune, fold bool) []string {
+// literalRuns returns the longest run of runes that a byte comparison (ASCII case-insensitive when
+// fold) finds exactly, as a one-element set (or nil).
+func literalRuns(runes []rune, fold bool) []literal {
 	var best, cur []byte
 	flush := func() {
 		if len(cur) > len(best) {
@@ -280,8 +310,10 @@ func literalRuns(runes []rune, fold bool) []string {
 			flush()
 			continue
 		}
-		if r < utf8.RuneSelf {
+		if r < utf8.RuneSelf && fold {
 			cur = append(cur, lowerASCII(byte(r)))
+		} else if r < utf8.RuneSelf {
+			cur = append(cur, byte(r))
 		} else {
 			cur = utf8.AppendRune(cur, r)
 		}
@@ -290,7 +322,7 @@ func literalRuns(runes []rune, fold bool) []string {
 	if len(best) == 0 {
 		return nil
 	}
-	return []string{string(best)}
+	return []literal{{string(best), fold}}
 }
 
 // asciiFoldSafe reports whether every case variant of r is r itself or its ASCII other case.
@@ -344,7 +376,14 @@ func (m *Matcher) scan(buf []byte, hits []kwHit) []kwHit {
 			for _, r := range refs {
 				kw := m.keywords[r.kw]
 				s := pos - r.off
-				if s < 0 || s+len(kw) > len(buf) || !equalFoldASCII(buf[s:s+len(kw)], kw) {
+				if s < 0 || s+len(kw) > len(buf) {
+					continue
+				}
+				if m.kwFold[r.kw] {
+					if !equalFoldASCII(buf[s:s+len(kw)], kw) {
+						continue
+					}
+				} else if !bytes.Equal(buf[s:s+len(kw)], kw) {
 					continue
 				}
 				ls := bytes.LastIndexByte(buf[:pos], '\n') + 1

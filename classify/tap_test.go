@@ -236,20 +236,20 @@ func TestPackRulesHaveLiterals(t *testing.T) {
 }
 
 func TestRequiredLiterals(t *testing.T) {
-	cases := map[string][]string{
-		`You've hit your usage limit`:         {"you've hit your usage limit"},
-		`API Error: 429\b|"rate_limit_error"`: {`"rate_limit_error"`, "api error: 429"},
-		`(?i)Credit balance`:                  {"credit balance"},
-		`(?i)kelvin`:                          {"elvin"},
-		`a+b*`:                                {"a"},
+	cases := map[string][]literal{
+		`You've hit your usage limit`:         {{"You've hit your usage limit", false}},
+		`API Error: 429\b|"rate_limit_error"`: {{`"rate_limit_error"`, false}, {"API Error: 429", false}},
+		`(?i)Credit balance`:                  {{"credit balance", true}},
+		`(?i)kelvin`:                          {{"elvin", true}},
+		`a+b*`:                                {{"a", false}},
 		`x?`:                                  nil,
 		`\d+`:                                 nil,
 		`(foo|\d)`:                            nil,
-		`line1\nline2longer`:                  {"line2longer"},
+		`line1\nline2longer`:                  {{"line2longer", false}},
 	}
 	for pat, want := range cases {
 		if got := requiredLiterals(pat); !reflect.DeepEqual(got, want) {
-			t.Errorf("requiredLiterals(%q) = %q, want %q", pat, got, want)
+			t.Errorf("requiredLiterals(%q) = %v, want %v", pat, got, want)
 		}
 	}
 }
