@@ -412,3 +412,29 @@ func TestFixturesAreFake(t *testing.T) {
 		walk("", m)
 	}
 }
+
+func BenchmarkParseCredential(b *testing.B) {
+	for _, tc := range []struct{ file, provider string }{
+		{"codex-chatgpt.auth.json", "codex"}, {"claude.credentials.json", "claude"}, {"github-raw.txt", "github"},
+	} {
+		raw := readFixture(b, tc.file)
+		def, _ := Builtin(tc.provider)
+		b.Run(tc.provider, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseCredential(def, raw, fixtureModTime); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkNewCatalog(b *testing.B) {
+	over := map[string]Definition{"claude": {DisplayName: "x"}, "acme": {}}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewCatalog(over).Resolve("work", "claude")
+	}
+}
