@@ -64,6 +64,10 @@ func ScriptParams(dir string) testscript.Params {
 // there, so no script can read or write the developer's real config, state or credentials.
 func setupEnv(env *testscript.Env) error {
 	work := env.WorkDir
+	examples, err := filepath.Abs("examples")
+	if err != nil {
+		return err
+	}
 	home := filepath.Join(work, "home")
 	vars := map[string]string{
 		"HOME":            home,
@@ -85,6 +89,8 @@ func setupEnv(env *testscript.Env) error {
 		"TZ":           "UTC",
 		"GOCOVERDIR":   os.Getenv("GOCOVERDIR"),
 		"OMUX_VERSION": "",
+		// The repository's examples/, read-only by convention: scripts validate and run them.
+		"EXAMPLES": examples,
 	}
 	for k, v := range vars {
 		env.Setenv(k, v)
@@ -176,4 +182,3 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s: mode %#o, want %s%#o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }
-

@@ -10,7 +10,7 @@ import (
 )
 
 // Completion works the way cobra's does: each shell script is a thin adapter that hands the words
-// typed so far to the hidden `oauth-mux __complete WORD… CURRENT` and offers what it prints, one
+// typed so far to the hidden `oauth-mux __complete -- WORD… CURRENT` and offers what it prints, one
 // candidate a line; an empty answer lets the shell complete file names. The candidates come from the
 // kong grammar itself, so a new command or flag completes without touching the scripts. (kongplete was
 // the alternative; it reads COMP_LINE from the process environment, which Main deliberately does not.)
@@ -33,7 +33,11 @@ type CompleteCmd struct {
 
 // Run prints the candidates for the last word.
 func (c CompleteCmd) Run(app *App) error {
-	for _, cand := range completeWords(app.parser.Model.Node, c.Words) {
+	words := c.Words
+	if len(words) > 0 && words[0] == "--" {
+		words = words[1:] // the scripts' separator, which kong's passthrough keeps
+	}
+	for _, cand := range completeWords(app.parser.Model.Node, words) {
 		if _, err := fmt.Fprintln(app.Stdio.Out, cand); err != nil {
 			return err
 		}
@@ -190,7 +194,7 @@ _oauth_mux() {
         cur=${COMP_WORDS[COMP_CWORD]}
     fi
     local IFS=$'\n'
-    COMPREPLY=($(oauth-mux __complete "${words[@]:1:cword-1}" "$cur" 2>/dev/null))
+    COMPREPLY=($(oauth-mux __complete -- "${words[@]:1:cword-1}" "$cur" 2>/dev/null))
     if declare -F __ltrim_colon_completions >/dev/null 2>&1; then
         __ltrim_colon_completions "$cur"
     fi
@@ -203,7 +207,7 @@ complete -o default -F _oauth_mux oauth-mux
 # or save it as _oauth-mux in a directory of $fpath.
 _oauth_mux() {
     local -a cands
-    cands=("${(@f)$(oauth-mux __complete "${(@)words[2,CURRENT-1]}" "${words[CURRENT]}" 2>/dev/null)}")
+    cands=("${(@f)$(oauth-mux __complete -- "${(@)words[2,CURRENT-1]}" "${words[CURRENT]}" 2>/dev/null)}")
     cands=(${cands:#})
     if (( ${#cands} )); then
         compadd -- "${cands[@]}"
@@ -224,7 +228,7 @@ function __oauth_mux_complete
     set -l words (commandline -opc)
     set -e words[1]
     set -l cur (commandline -ct)
-    set -l cands (oauth-mux __complete $words "$cur" 2>/dev/null)
+    set -l cands (oauth-mux __complete -- $words "$cur" 2>/dev/null)
     if test (count $cands) -eq 0
         __fish_complete_path "$cur"
     else

@@ -1,0 +1,110 @@
+package oauthmux_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedImports is DESIGN.md's package table: which project packages each may import. A package
+// missing from the table may import nothing of the project (internal/fakecli is test support and
+// imports none). cmd and cmd/oauth-mux are checked separately.
+var allowedImports = map[string][]string{
+	"classify":  {},
+	"providers": {"classify"},
+	"config":    {"providers", "classify"},
+	"state":     {"classify"},
+	"policy":    {"classify", "config", "providers"},
+	"inject":    {"config", "providers", "state", "classify"},
+	"routes":    {"config", "providers", "state", "policy", "inject", "classify"},
+	"supervise": {"classify"},
+	"examples":  {},
+}
+
+const module = "github.com/oauth-mux/oauth-mux"
+
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+}
+
+// TestImportDirection fails when a project import runs against the design's table, when anything but
+// cmd/oauth-mux imports cmd, or when anything but cmd imports kong. It reads the direct imports of the
+// non-test files, which is where the direction matters (tests may reach further down, not up).
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p listedPackage
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "github.com/alecthomas/kong") && rel != "cmd" {
+				t.Errorf("%s imports kong: only cmd may", p.ImportPath)
+			}
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			if err := importAllowed(rel, dep); err != "" {
+				t.Errorf("%s imports %s: %s", p.ImportPath, imp, err)
+			}
+		}
+	}
+	if seen < 2 {
+		t.Fatalf("go list listed %d packages", seen)
+	}
+}
+
+func importAllowed(from, dep string) string {
+	top := func(s string) string { s, _, _ = strings.Cut(s, "/"); return s }
+	switch {
+	case dep == "cmd" || strings.HasPrefix(dep, "cmd/"):
+		if from != "cmd/oauth-mux" {
+			return "nothing imports cmd except cmd/oauth-mux"
+		}
+		return ""
+	case from == "cmd" || strings.HasPrefix(from, "cmd/"):
+		return "" // the composition root may import anything
+	case strings.HasPrefix(dep, "internal/fakecli"):
+		return "internal/fakecli is test support"
+	case top(from) == top(dep):
+		return "" // a package's own subpackages
+	}
+	allowed, ok := allowedImports[top(from)]
+	if !ok {
+		return "package " + from + " is not in the design's table (add it to DESIGN.md and allowedImports)"
+	}
+	if !slices.Contains(allowed, top(dep)) {
+		return "against the design's import direction (" + top(from) + " may import " + strings.Join(allowed, ", ") + ")"
+	}
+	return ""
+}
+
+// TestImportRules checks the checker: a table that lets everything through would pass silently.
+func TestImportRules(t *testing.T) {
+	bad := [][2]string{
+		{"classify", "providers"}, {"providers", "config"}, {"state", "config"}, {"supervise", "routes"},
+		{"routes", "cmd"}, {"config", "state"}, {"policy", "inject"}, {"inject", "routes"}, {"classify", "internal/fakecli"},
+	}
+	for _, b := range bad {
+		if importAllowed(b[0], b[1]) == "" {
+			t.Errorf("%s → %s allowed, want refused", b[0], b[1])
+		}
+	}
+	good := [][2]string{{"cmd", "routes"}, {"cmd/oauth-mux", "cmd"}, {"routes", "inject"}, {"config", "providers"}, {"providers/catalog", "classify"}}
+	for _, g := range good {
+		if msg := importAllowed(g[0], g[1]); msg != "" {
+			t.Errorf("%s → %s refused: %s", g[0], g[1], msg)
+		}
+	}
+}
