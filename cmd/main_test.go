@@ -119,3 +119,24 @@ func TestCompleteWords(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompleteWords: whatever the shell hands over, the engine answers without panicking and only
+// with candidates that extend the word being completed.
+func FuzzCompleteWords(f *testing.F) {
+	f.Add("config\x00validate\x00--st")
+	f.Add("--config=\x00")
+	f.Add("exec\x00--\x00codex")
+	f.Add("-\x00--json=\x00-h")
+	app := newApp(nil, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
+	run(app, []string{"version"})
+	root := app.parser.Model.Node
+	f.Fuzz(func(t *testing.T, joined string) {
+		words := strings.Split(joined, "\x00")
+		cur := words[len(words)-1]
+		for _, c := range completeWords(root, words) {
+			if !strings.HasPrefix(c, cur) {
+				t.Fatalf("%q: candidate %q does not extend %q", words, c, cur)
+			}
+		}
+	})
+}

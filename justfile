@@ -1,0 +1,42 @@
+# oauth-mux tasks. Each recipe is one command you can also type yourself.
+# Install just with `npm install -g rust-just`, `cargo install just` or your package manager.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+staticcheck := "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2"
+
+# list the recipes
+default:
+    @just --list
+
+# build the binary into ./bin/oauth-mux
+build:
+    go build -o bin/oauth-mux ./cmd/oauth-mux
+
+# every test, with the race detector (what CI runs)
+test:
+    go test -race ./...
+
+# vet, staticcheck and the tests
+check:
+    go vet ./... && {{staticcheck}} ./... && go test -race ./...
+
+# the testscript end-to-end suites only (testdata/script/*.txtar)
+e2e:
+    go test -run '^TestScripts$' -count=1 .
+
+# the benchmarks
+bench:
+    go test -run '^$' -bench . -benchmem ./...
+
+# run every fuzz target for `time` each (go test -list Fuzz ./... lists them)
+fuzz time="30s":
+    grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | sort | while IFS=: read -r file fn; do go test -run '^$' -fuzz "^${fn#func }\$" -fuzztime {{time}} "$(dirname "$file")"; done
+
+# the bundled demo (until `oauth-mux demo` lands: validate its config)
+demo:
+    go run ./cmd/oauth-mux config validate --config examples/demo.config.json
+
+# formatting, vet and staticcheck
+lint:
+    test -z "$(gofmt -l .)" && go vet ./... && {{staticcheck}} ./...
