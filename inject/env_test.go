@@ -43,13 +43,13 @@ func credJSON(access, refresh string, exp time.Time) []byte {
 }
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	stateDir string
 	secret   string
 	req      Request
 }
 
-func newFixture(t *testing.T, owner string, cred []byte) *fixture {
+func newFixture(t testing.TB, owner string, cred []byte) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, stateDir: filepath.Join(dir, "state"), secret: filepath.Join(dir, "secret.json")}
@@ -284,7 +284,7 @@ func TestPrepareRefresh(t *testing.T) {
 		t.Fatalf("merged credential: %s", b)
 	}
 	exp := got["expires_at"].(float64)
-	if d := time.Unix(int64(exp), 0).Sub(time.Now()); d < 50*time.Minute || d > 70*time.Minute {
+	if d := time.Until(time.Unix(int64(exp), 0)); d < 50*time.Minute || d > 70*time.Minute {
 		t.Fatalf("expiry %v away", d)
 	}
 	if fi, _ := os.Stat(f.secret); fi.Mode().Perm() != 0o640 {

@@ -99,9 +99,14 @@ func readBase(home string) (base, bool) {
 	if err != nil {
 		return base{}, false
 	}
-	var b base
+	return parseBase(data)
+}
+
+// parseBase reads a base record; ok is false unless both sums are present and well formed.
+func parseBase(data []byte) (b base, ok bool) {
 	var got int
 	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
 		k, v, _ := strings.Cut(line, " ")
 		var dst *[32]byte
 		switch k {
