@@ -8,6 +8,7 @@ type CLI struct {
 	Globals
 
 	// run
+	Exec ExecCmd `cmd:"" group:"run" help:"Run a command on the first healthy account; fail over when the account is spent."`
 
 	// setup
 	Init        InitCmd        `cmd:"" group:"setup" help:"Write a starter config (never overwrites)."`

@@ -1,0 +1,166 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/supervise"
+)
+
+// Selectors are the route selection flags shared by exec, env and the inspect commands.
+type Selectors struct {
+	Profile    string `short:"p" help:"Profile to take routes from." placeholder:"NAME"`
+	Provider   string `help:"Provider to use (all its accounts, or --account)." placeholder:"NAME"`
+	Account    string `help:"Only this account." placeholder:"NAME"`
+	Capability string `help:"Only routes of this capability." placeholder:"NAME"`
+	Strategy   string `help:"Order routes by this strategy (a configured name or priority-failover, health-weighted, round-robin)." placeholder:"NAME"`
+}
+
+func (s Selectors) selector(program string) routes.Selector {
+	return routes.Selector{Profile: s.Profile, Provider: s.Provider, Account: s.Account,
+		Capability: s.Capability, Strategy: s.Strategy, Program: program}
+}
+
+// ExecCmd is `exec [selectors] [flags] -- CMD ARGS…` (SPEC §6).
+type ExecCmd struct {
+	Selectors
+	PTY         string        `name:"pty" enum:"auto,always,never" default:"auto" help:"Run the child under a pty: auto (when stdin and stdout are terminals), always, never."`
+	Stderr      string        `name:"stderr" enum:"pipe,pty" default:"pipe" help:"Keep the child's stderr on its own pipe (judged apart) or merge it into the pty."`
+	MaxAttempts int           `name:"max-attempts" default:"0" help:"Start at most N children (default: every candidate route)." placeholder:"N"`
+	Wait        bool          `help:"When no route is left, sleep until the earliest reset and go on."`
+	WaitMax     time.Duration `name:"wait-max" default:"24h" help:"Longest --wait." placeholder:"DURATION"`
+	OnLimit     string        `name:"on-limit" enum:"restart,ignore" default:"restart" help:"When a running child shows a terminal limit: restart it on the next route, or ignore."`
+	Nested      bool          `help:"Allow exec inside a child of exec for the same provider."`
+	JSONReport  string        `name:"json-report" type:"path" help:"Write a JSON report of the attempts to FILE (no arguments, output or tokens)." placeholder:"FILE"`
+	Command     []string      `arg:"" passthrough:"" name:"command" help:"The command to run, after --."`
+}
+
+// Run supervises the command (SPEC §6.2).
+func (c *ExecCmd) Run(ctx context.Context, app *App) error {
+	argv := c.Command
+	if len(argv) > 0 && argv[0] == "--" {
+		argv = argv[1:]
+	}
+	if len(argv) == 0 {
+		return usageError("exec needs a command after --")
+	}
+	if c.MaxAttempts < 0 {
+		return usageError("--max-attempts must be 0 or more")
+	}
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	plan, err := routes.Resolve(cfg, c.selector(argv[0]))
+	if err != nil {
+		return err
+	}
+	stateDir, store, err := app.State()
+	if err != nil {
+		return err
+	}
+
+	sess, err := supervise.NewSession(supervise.SessionOptions{
+		Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: app.Stdio.Err,
+		PTY: supervise.PTYMode(c.PTY), StderrMode: supervise.StderrMode(c.Stderr), OnLimit: supervise.OnLimit(c.OnLimit),
+	})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	notify := func(line string) { fmt.Fprintf(sess.Stderr(), "oauth-mux: %s\n", line) }
+	for _, w := range store.Warnings() {
+		notify("warning: " + w)
+	}
+
+	wd, _ := os.Getwd()
+	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{
+		Argv: argv, Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir,
+		MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested, Notify: notify,
+	})
+	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
+	sess.Close()
+
+	if c.JSONReport != "" {
+		reason := ""
+		if res.Err != nil {
+			reason = res.Err.Error()
+		}
+		if err := writeJSONFile(c.JSONReport, planner.Report(res.ExitCode, firstLine(reason))); err != nil {
+			notify("warning: --json-report: " + err.Error())
+		}
+	}
+	app.Reraise(res.ReraiseSignal)
+	if res.Err != nil {
+		return res.Err
+	}
+	if res.ExitCode != 0 {
+		return Exit(res.ExitCode)
+	}
+	return nil
+}
+
+// loopPlanner adapts routes.Planner to the interface supervise defines, so neither imports the other.
+type loopPlanner struct {
+	p *routes.Planner
+	// attempts maps supervise's copies back to the planner's.
+	attempts map[int]*routes.Attempt
+}
+
+func (l *loopPlanner) Next(ctx context.Context) (supervise.Attempt, supervise.Decision, error) {
+	a, stop, err := l.p.Next(ctx)
+	switch {
+	case err != nil:
+		return supervise.Attempt{}, supervise.Decision{}, err
+	case stop != nil && stop.Err != nil:
+		return supervise.Attempt{}, supervise.Decision{Action: supervise.Exit, Err: stop.Err}, nil
+	case stop != nil:
+		return supervise.Attempt{}, supervise.Decision{Action: supervise.Wait, WaitUntil: stop.WaitUntil, WaitFor: stop.WaitFor}, nil
+	}
+	if l.attempts == nil {
+		l.attempts = map[int]*routes.Attempt{}
+	}
+	l.attempts[a.Number] = a
+	return supervise.Attempt{Argv: a.Argv, Env: a.Env, Dir: a.Dir, Matcher: a.Matcher, Label: a.Label(), Number: a.Number},
+		supervise.Decision{Action: supervise.Run}, nil
+}
+
+func (l *loopPlanner) Record(ctx context.Context, sa supervise.Attempt, o supervise.Outcome) supervise.Decision {
+	a := l.attempts[sa.Number]
+	delete(l.attempts, sa.Number)
+	step := l.p.Record(ctx, a, routes.Ended{
+		ExitCode: o.ExitCode, Signal: int(o.Signal), Hits: o.Evidence.Hits, StartedAt: o.StartedAt,
+		Duration: o.Duration, StoppedOnLimit: o.StoppedOnLimit, StartErr: o.Err,
+	})
+	if o.Err != nil {
+		return supervise.Decision{Action: supervise.Exit, ExitCode: o.ExitCode, Err: o.Err}
+	}
+	if step.Action == routes.StepRetry {
+		return supervise.Decision{Action: supervise.Retry, Message: step.Message}
+	}
+	return supervise.Decision{Action: supervise.Done, Message: step.Message}
+}
+
+// State is the state dir (created 0700) and its health store.
+func (a *App) State() (string, *state.Store, error) {
+	dir := state.Dir(a.Getenv)
+	if err := state.EnsureDir(dir); err != nil {
+		return "", nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	return dir, state.Open(dir), nil
+}
+
+func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return state.WriteFileAtomic(path, append(b, '\n'), 0o600)
+}
