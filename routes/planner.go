@@ -93,6 +93,10 @@ type NoRouteError struct {
 	Label string
 	Lines []string
 	Why   string
+	// Cause is set when the plan's only route failed its credential in this run: with one account
+	// there was no failover to speak of, so the exit code follows the cause (SPEC §10: 202 for a
+	// secret, 203/204 for a refresh).
+	Cause error
 }
 
 func (e *NoRouteError) Error() string {
@@ -103,8 +107,17 @@ func (e *NoRouteError) Error() string {
 	return s
 }
 
-// ExitCode is 201 (SPEC §10).
-func (e *NoRouteError) ExitCode() int { return 201 }
+// ExitCode is 201 (SPEC §10), or the cause's code when the only route failed its credential.
+func (e *NoRouteError) ExitCode() int {
+	var c interface{ ExitCode() int }
+	if e.Cause != nil && errors.As(e.Cause, &c) {
+		return c.ExitCode()
+	}
+	return 201
+}
+
+// Unwrap is the credential failure of a lone route, nil otherwise.
+func (e *NoRouteError) Unwrap() error { return e.Cause }
 
 // Hints say what can be done next.
 func (e *NoRouteError) Hints() []string {
@@ -132,6 +145,7 @@ type Planner struct {
 	matchers map[string]*classify.Matcher
 	report   Report
 	last     map[string]string // route key → the verdict this run saw, for the 201 lines
+	credErr  map[string]*inject.CredentialError
 }
 
 // NewPlanner prepares a planner for one exec run.
@@ -144,7 +158,8 @@ func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOpt
 	}
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, sc: Scoring(plan.Strategy),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
-		last: map[string]string{}, report: Report{Version: 1, Profile: plan.Label}}
+		last: map[string]string{}, credErr: map[string]*inject.CredentialError{},
+		report: Report{Version: 1, Profile: plan.Label}}
 }
 
 func (p *Planner) notify(format string, args ...any) {
@@ -174,7 +189,9 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 			continue
 		}
 		st := h.Status(r.AccountKey(), r.Key(), now)
-		if !st.Selectable {
+		retryUnreadable := !st.Selectable && st.SkipReason == state.SkipDead &&
+			st.Reason == string(classify.CredentialUnavailable) && r.Acct.Secret.Backend != config.BackendFile
+		if !st.Selectable && !retryUnreadable {
 			continue
 		}
 		if r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit {
@@ -195,9 +212,33 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 		case a == nil: // the spend guard, after reading the credential
 			continue
 		}
+		if retryUnreadable {
+			// An env, command or keychain secret has no file whose fingerprint could tell that the user
+			// fixed it (SPEC §8.3); reading it now is that evidence, so the account is tried again.
+			p.update(func(h *state.Health) { h.Revive(r.AccountKey(), "credential_readable", now) })
+		}
 		return a, nil, nil
 	}
 	return nil, p.noRoute(now), nil
+}
+
+// PrepareFirst is the `env` command's side of the attempt loop (SPEC §6.4): the same order, skips,
+// credential checks and recording as Next, ending at the first route that is prepared. No child runs,
+// so nothing is judged or written back here; a credential a CLI changed in the managed dir is taken
+// at the next run (Prepared.Pending). When nothing is left the error is Next's *NoRouteError.
+func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, error) {
+	a, stop, err := p.Next(ctx)
+	switch {
+	case err != nil:
+		return nil, Route{}, err
+	case stop != nil && stop.Err != nil:
+		return nil, Route{}, stop.Err
+	case stop != nil:
+		// Only ExecOptions.Wait asks to wait, and env has no --wait: say what is left instead.
+		p.opts.Wait = false
+		return nil, Route{}, p.noRoute(p.opts.Now()).Err
+	}
+	return a.prepared, a.Route, nil
 }
 
 // prepareOrder fixes the route order at the first call (affinity, strategy, round-robin cursor) and
@@ -294,6 +335,7 @@ func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time
 	p.update(func(h *state.Health) { h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc) })
 	p.event(state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)}, r)
 	p.last[r.Key()] = v.String()
+	p.credErr[r.Key()] = ce
 	p.notify("%s: %s", r.Key(), ce.Error())
 	for _, hint := range ce.Hints() {
 		p.notify("hint: %s", hint)
@@ -438,6 +480,11 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 		return a.After(b)
 	})
 	nre := &NoRouteError{Label: p.plan.Label}
+	if len(p.order) == 1 {
+		if ce := p.credErr[p.order[0].Key()]; ce != nil {
+			nre.Cause = ce
+		}
+	}
 	for _, l := range lines {
 		nre.Lines = append(nre.Lines, l.text)
 	}
