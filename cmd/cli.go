@@ -9,6 +9,11 @@ type CLI struct {
 
 	// run
 	Exec ExecCmd `cmd:"" group:"run" help:"Run a command on the first healthy account; fail over when the account is spent."`
+	Env  EnvCmd  `cmd:"" group:"run" help:"Print export lines for the first healthy account (eval \"$$(oauth-mux env …)\")."`
+	Demo DemoCmd `cmd:"" group:"run" help:"Run the bundled demo: a failover between two fake accounts, no network."`
+
+	// inspect
+	Health HealthCmd `cmd:"" group:"inspect" help:"Show the recorded health of accounts and routes, or reset a key."`
 
 	// setup
 	Init        InitCmd        `cmd:"" group:"setup" help:"Write a starter config (never overwrites)."`
@@ -16,7 +21,8 @@ type CLI struct {
 	Completions CompletionsCmd `cmd:"" group:"setup" help:"Print a shell completion script (bash, zsh, fish)."`
 	Version     VersionCmd     `cmd:"" group:"setup" help:"Print the version."`
 
-	Complete CompleteCmd `cmd:"" name:"__complete" hidden:"" help:"Completion candidates for the shell scripts."`
+	Complete  CompleteCmd  `cmd:"" name:"__complete" hidden:"" help:"Completion candidates for the shell scripts."`
+	DemoChild DemoChildCmd `cmd:"" name:"__demo-child" hidden:"" help:"The demo's fake CLI (run by demo)."`
 }
 
 // Globals are the flags every command accepts.

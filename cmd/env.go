@@ -1,0 +1,51 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/routes"
+)
+
+// EnvCmd is `env [selectors] [--shell …] [--nested]` (SPEC §6.4): the first usable route's
+// environment as shell assignments, for `eval "$(oauth-mux env …)"`.
+type EnvCmd struct {
+	Selectors
+	Shell  string `name:"shell" enum:",bash,zsh,fish,ksh,posix,sh" default:"" help:"Shell dialect: bash, zsh, fish, ksh, posix, sh (default: $$OMUX_SHELL, defaults.shell, the running shell)." placeholder:"SHELL"`
+	Nested bool   `help:"Allow env inside a child of exec for the same provider."`
+}
+
+// Run chooses and prepares a route exactly as exec does (one planner, one path) and prints the
+// changes against this shell's environment. Its stdout is the one place oauth-mux prints secrets.
+func (c *EnvCmd) Run(ctx context.Context, app *App) error {
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	plan, err := routes.Resolve(cfg, c.selector(""))
+	if err != nil {
+		return err
+	}
+	stateDir, store, err := app.State()
+	if err != nil {
+		return err
+	}
+	notify := func(line string) { fmt.Fprintf(app.Stdio.Err, "oauth-mux: %s\n", line) }
+	wd, _ := os.Getwd()
+	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{
+		Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir, Nested: c.Nested, Notify: notify,
+	})
+	prep, _, err := planner.PrepareFirst(ctx)
+	// The store is read inside the planner: only now can a damaged one have been noticed.
+	for _, w := range store.Warnings() {
+		notify("warning: " + w)
+	}
+	if err != nil {
+		return err
+	}
+	shell := inject.DetectShell(c.Shell, app.Getenv, cfg.Defaults.Shell)
+	_, err = fmt.Fprint(app.Stdio.Out, inject.Format(prep.Set, prep.Unset, shell))
+	return err
+}
