@@ -33,9 +33,9 @@ bench:
 fuzz time="30s":
     grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | sort | while IFS=: read -r file fn; do go test -run '^$' -fuzz "^${fn#func }\$" -fuzztime {{time}} "$(dirname "$file")"; done
 
-# the bundled demo (until `oauth-mux demo` lands: validate its config)
+# the bundled demo: a failover between two fake accounts, no network
 demo:
-    go run ./cmd/oauth-mux config validate --config examples/demo.config.json
+    go run ./cmd/oauth-mux demo
 
 # formatting, vet and staticcheck
 lint:
