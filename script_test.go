@@ -56,6 +56,8 @@ func ScriptParams(dir string) testscript.Params {
 			"status":   cmdStatus,
 			"waitfile": cmdWaitfile,
 			"filemode": cmdFilemode,
+
+			"tokenserver": cmdTokenserver, "tokenserver-count": cmdTokenserverCount,
 		},
 	}
 }

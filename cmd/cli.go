@@ -15,6 +15,18 @@ type CLI struct {
 	// inspect
 	Health HealthCmd `cmd:"" group:"inspect" help:"Show the recorded health of accounts and routes, or reset a key."`
 
+	Doctor   DoctorCmd   `cmd:"" group:"inspect" help:"Check the config, health store and monthly runs; 'doctor runtime' checks local prerequisites."`
+	Report   ReportCmd   `cmd:"" group:"inspect" help:"Print a shareable, redacted inventory (report --redacted)."`
+	Discover DiscoverCmd `cmd:"" group:"inspect" help:"Find provider CLIs, env markers and login files on this machine (stat only)."`
+	Accounts AccountsCmd `cmd:"" group:"inspect" help:"List configured accounts with secret backend, health and monthly runs."`
+	Daemon   DaemonCmd   `cmd:"" group:"inspect" help:"Inspect background work: daemon events."`
+	Route    RouteCmd    `cmd:"" group:"inspect" help:"Select or explain routes from recorded health and runtime readiness (no provider contacted)."`
+
+	Refresh    RefreshCmd    `cmd:"" group:"repair" help:"Refresh the OAuth tokens oauth-mux owns, now."`
+	Keepalive  KeepaliveCmd  `cmd:"" group:"repair" help:"Refresh owned tokens at 75% of their life (--once, or --loop until a signal)."`
+	RepairPlan RepairPlanCmd `cmd:"" name:"repair-plan" group:"repair" help:"Show what would bring each route back, its cost and daemon admission (nothing runs)."`
+	Repair     RepairCmd     `cmd:"" group:"repair" help:"Run the repair that brings a route back (repair run --confirm-repair)."`
+
 	// setup
 	Init        InitCmd        `cmd:"" group:"setup" help:"Write a starter config (never overwrites)."`
 	Config      ConfigCmd      `cmd:"" group:"setup" help:"Validate or locate the config file."`

@@ -24,8 +24,12 @@ import (
 type RefreshOptions struct {
 	// HTTPClient posts the refresh grant; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
-	// Force refreshes a token that is not yet within 30 s of expiry (keepalive at 75 % of its life).
+	// Force refreshes a token that is not yet within 30 s of expiry (the refresh command's "now").
 	Force bool
+	// Due, when set, replaces the 30 s test of whether the token, re-read inside the lock, still needs
+	// a refresh: keepalive refreshes at 75 % of a token's life, and a second keepalive that waited
+	// for the lock must see that the first one already did. modTime is the credential's ModTime.
+	Due func(tok providers.Token, modTime, now time.Time) bool
 }
 
 // RefreshRequest names the account whose credential to refresh.
@@ -107,11 +111,19 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 		return res, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential does not parse", Err: err,
 			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
 	}
-	if !opts.Force && !tok.Expired(now(), refreshLead) {
+	due := tok.Expired(now(), refreshLead)
+	if opts.Due != nil {
+		due = opts.Due(tok, sec.ModTime, now())
+	}
+	if !opts.Force && !due {
 		res.Token, res.Secret = tok, sec
 		return res, nil
 	}
 	if tok.RefreshToken == "" {
+		if !tok.Expired(now(), 0) {
+			// A forced refresh of a live token without a refresh token proves nothing about it.
+			return res, &RefreshError{Msg: "the credential holds no refresh token"}
+		}
 		return res, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential expired and holds no refresh token",
 			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialExpired, Source: classify.SourceTokenRefresh}}
 	}

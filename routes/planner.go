@@ -291,6 +291,7 @@ func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 		StateDir: p.opts.StateDir, Now: p.opts.Now, Refresh: p.opts.Refresh,
 	}
 	prep, err := inject.Prepare(ctx, req)
+	RecordRefresh(p.opts.StateDir, p.plan.Profile, r, prep, err)
 	if err != nil {
 		return nil, err
 	}

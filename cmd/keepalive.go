@@ -1,0 +1,214 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// KeepaliveCmd is `keepalive --once|--loop [--interval D] [selectors] [--json]` (SPEC §8.2): refresh
+// admitted tokens at 75 % of their life, so a token is never found expired by a command.
+//
+// A token's life runs from the credential file's mtime (when it was issued or last refreshed: every
+// refresh rewrites the file) to its expiry; tokens with no known expiry are left alone. Each account's
+// time comes a little earlier by a stable per-account offset (up to 5 % of the life, at most 5 minutes)
+// so accounts issued together are not refreshed in the same instant. Dead accounts are skipped until
+// their credential file changes (a re-login, SPEC §8.3), which --loop notices at once through fsnotify
+// on the credential directories (or, when no watch can be made, by comparing fingerprints).
+//
+// --once does one pass and exits like `refresh`: 0, or 203/202/204 for the most serious failure.
+// --loop passes again when the next token falls due, when a credential file changes, and at least
+// every --interval, until SIGINT or SIGTERM (exit 0); failures are reported and retried next pass.
+type KeepaliveCmd struct {
+	Selectors
+	Once       bool          `name:"once" xor:"mode" required:"" help:"One pass, then exit."`
+	Loop       bool          `name:"loop" xor:"mode" required:"" help:"Keep passing until SIGINT or SIGTERM."`
+	Interval   time.Duration `name:"interval" default:"1m" help:"Longest sleep between passes of --loop." placeholder:"DURATION"`
+	Iterations int           `name:"iterations" hidden:"" help:"Stop --loop after N passes (tests)."`
+	WatchPoll  time.Duration `name:"watch-poll" hidden:"" help:"Compare fingerprints every DURATION instead of using fsnotify (tests of the fallback)."`
+}
+
+// Run runs the passes.
+func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
+	if c.Interval <= 0 {
+		return usageError("--interval must be positive")
+	}
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	rs, err := routes.AccountRoutes(cfg, c.selector(""))
+	if err != nil {
+		return err
+	}
+	stateDir, store, err := app.State()
+	if err != nil {
+		return err
+	}
+	k := &keepalive{app: app, store: store, routes: rs, notAdmitted: map[string]bool{},
+		opts: routes.RefreshOptions{StateDir: stateDir, Profile: c.Profile, Trigger: "keepalive",
+			SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
+	if c.Once {
+		results, _ := k.pass(ctx)
+		if app.JSON {
+			if err := writeJSON(app.Stdio.Out, refreshReport{Accounts: results}); err != nil {
+				return err
+			}
+		} else {
+			printRefreshResults(app.Stdio.Out, results, false)
+		}
+		return refreshExit(results, app.JSON)
+	}
+
+	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stopSignals()
+	changed := make(chan struct{}, 1)
+	var paths []string
+	for _, r := range rs {
+		if f := inject.CredentialFile(r.Acct.Secret); f != "" {
+			paths = append(paths, f)
+		}
+	}
+	if len(paths) > 0 {
+		w, err := inject.WatchCredentialsWith(ctx, paths, inject.WatchOptions{ForcePoll: c.WatchPoll > 0, PollInterval: c.WatchPoll},
+			func(string) {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			})
+		if err == nil {
+			defer w.Stop()
+			fmt.Fprintf(app.Stdio.Err, "oauth-mux: keepalive: watching %d credential file(s) (%s)\n", len(paths), w.Mode)
+		}
+	}
+	for n := 1; ; n++ {
+		results, next := k.pass(ctx)
+		k.report(results)
+		if c.Iterations > 0 && n >= c.Iterations {
+			return nil
+		}
+		wait := c.Interval
+		if !next.IsZero() {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-changed:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+type keepalive struct {
+	app         *App
+	store       *state.Store
+	routes      []routes.Route
+	opts        routes.RefreshOptions
+	notAdmitted map[string]bool // accounts whose not_admitted event this run already recorded
+}
+
+// pass looks at every account once and refreshes the ones due. It returns the results and the
+// earliest time another account falls due (zero when none is known).
+func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time) {
+	now := time.Now()
+	if revived, _ := routes.ReviveChanged(k.store, k.routes, now); len(revived) > 0 {
+		for _, key := range revived {
+			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: keepalive: %s: credential changed since it died; it may be tried again (probe_needed)\n", key)
+		}
+	}
+	h, err := k.store.Load()
+	if err != nil || h == nil {
+		h = state.NewHealth()
+	}
+	var out []routes.RefreshResult
+	var next time.Time
+	for _, r := range k.routes {
+		if ctx.Err() != nil {
+			break
+		}
+		if ok, _, _ := routes.RefreshAdmission(r); !ok {
+			if k.notAdmitted[r.AccountKey()] {
+				continue
+			}
+			k.notAdmitted[r.AccountKey()] = true
+			out = append(out, routes.RefreshAccount(ctx, k.store, r, k.opts))
+			continue
+		}
+		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
+			out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
+				WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshDead, Reason: rec.Liveness.Reason,
+				Message: "skipped: the account is dead until its credential changes"})
+			continue
+		}
+		due, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, now)
+		if !known {
+			continue
+		}
+		if !due {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		o := k.opts
+		key := r.AccountKey()
+		o.Due = func(tok providers.Token, mod, now time.Time) bool {
+			return tok.ExpiresAt != nil && !now.Before(routes.KeepaliveDueAt(key, *tok.ExpiresAt, mod))
+		}
+		res := routes.RefreshAccount(ctx, k.store, r, o)
+		out = append(out, res)
+		// What was just written falls due again at 75 % of its new life.
+		if _, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+	}
+	return out, next
+}
+
+// keepaliveDue reads the account's credential (outside the lock: only to schedule) and says whether it
+// is due, when, and whether its expiry is known at all.
+func keepaliveDue(ctx context.Context, r routes.Route, env inject.Env, now time.Time) (due bool, at time.Time, known bool) {
+	sec, err := inject.ReadSecret(ctx, r.Acct.Secret, env)
+	if err != nil {
+		// Unreadable: let the refresh say so (it reads again inside the lock and records it).
+		return true, now, true
+	}
+	tok, err := providers.ParseCredential(r.Def, sec.Data, sec.ModTime)
+	if err != nil || tok.ExpiresAt == nil {
+		return false, time.Time{}, false
+	}
+	at = routes.KeepaliveDueAt(r.AccountKey(), *tok.ExpiresAt, sec.ModTime)
+	return !now.Before(at), at, true
+}
+
+// report prints what a --loop pass did: a line per refresh, failure or first not-admitted account
+// (JSON lines with --json); passes where nothing was due print nothing.
+func (k *keepalive) report(results []routes.RefreshResult) {
+	if len(results) == 0 {
+		return
+	}
+	if k.app.JSON {
+		enc := json.NewEncoder(k.app.Stdio.Out)
+		_ = enc.Encode(struct {
+			Ts       string                 `json:"ts"`
+			Accounts []routes.RefreshResult `json:"accounts"`
+		}{time.Now().UTC().Format(time.RFC3339), results})
+		return
+	}
+	printRefreshResults(k.app.Stdio.Out, results, true)
+}
