@@ -1,6 +1,7 @@
 package oauthmux_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,8 +39,10 @@ type tokenServer struct {
 
 var tokenServers sync.Map // *testscript.TestScript → *tokenServer
 
-// cmdTokenserver is `tokenserver [-delay D] [-prefix P] MODE`: start the server (exporting its URL
-// as $TOKEN_URL), or switch a running one to MODE (the count goes on).
+// cmdTokenserver is `tokenserver [-delay D] [-prefix P] MODE [FILE…]`: start the server (exporting its
+// URL as $TOKEN_URL and writing it over every {{TOKEN_URL}} in the FILEs, so a config's
+// provider_definitions can point a built-in's token_endpoint at it), or switch a running one to MODE
+// (the count goes on).
 func cmdTokenserver(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("usage: tokenserver [-delay D] [-prefix P] MODE")
@@ -47,8 +50,8 @@ func cmdTokenserver(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("tokenserver", flag.ContinueOnError)
 	delay := fs.Duration("delay", 3*time.Second, "delay of the slow mode")
 	prefix := fs.String("prefix", "new-", "prefix of the tokens handed out")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		ts.Fatalf("usage: tokenserver [-delay D] [-prefix P] MODE")
+	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
+		ts.Fatalf("usage: tokenserver [-delay D] [-prefix P] MODE [FILE…]")
 	}
 	mode := fs.Arg(0)
 	switch mode {
@@ -73,7 +76,13 @@ func cmdTokenserver(ts *testscript.TestScript, neg bool, args []string) {
 		s.srv.Close()
 		tokenServers.Delete(ts)
 	})
-	ts.Setenv("TOKEN_URL", "http://"+ln.Addr().String()+"/oauth/token")
+	url := "http://" + ln.Addr().String() + "/oauth/token"
+	ts.Setenv("TOKEN_URL", url)
+	for _, f := range fs.Args()[1:] {
+		b, err := os.ReadFile(ts.MkAbs(f))
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(f), bytes.ReplaceAll(b, []byte("{{TOKEN_URL}}"), []byte(url)), 0o600))
+	}
 }
 
 // cmdTokenserverCount is `tokenserver-count N`: the server has answered exactly N requests.

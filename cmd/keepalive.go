@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ type KeepaliveCmd struct {
 	Interval   time.Duration `name:"interval" default:"1m" help:"Longest sleep between passes of --loop." placeholder:"DURATION"`
 	Iterations int           `name:"iterations" hidden:"" help:"Stop --loop after N passes (tests)."`
 	WatchPoll  time.Duration `name:"watch-poll" hidden:"" help:"Compare fingerprints every DURATION instead of using fsnotify (tests of the fallback)."`
+	ReadyFile  string        `name:"ready-file" hidden:"" type:"path" help:"Create FILE once the credential watch is set up (tests)."`
 }
 
 // Run runs the passes.
@@ -53,10 +55,11 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	k := &keepalive{app: app, store: store, routes: rs, notAdmitted: map[string]bool{},
+	k := &keepalive{app: app, store: store, routes: rs, notAdmitted: map[string]bool{}, skippedDead: map[string]bool{},
 		opts: routes.RefreshOptions{StateDir: stateDir, Profile: c.Profile, Trigger: "keepalive",
 			SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
 	if c.Once {
+		k.once = true
 		results, _ := k.pass(ctx)
 		if app.JSON {
 			if err := writeJSON(app.Stdio.Out, refreshReport{Accounts: results}); err != nil {
@@ -90,6 +93,11 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 			fmt.Fprintf(app.Stdio.Err, "oauth-mux: keepalive: watching %d credential file(s) (%s)\n", len(paths), w.Mode)
 		}
 	}
+	if c.ReadyFile != "" {
+		if err := os.WriteFile(c.ReadyFile, nil, 0o600); err != nil {
+			return err
+		}
+	}
 	for n := 1; ; n++ {
 		results, next := k.pass(ctx)
 		k.report(results)
@@ -117,7 +125,9 @@ type keepalive struct {
 	store       *state.Store
 	routes      []routes.Route
 	opts        routes.RefreshOptions
+	once        bool
 	notAdmitted map[string]bool // accounts whose not_admitted event this run already recorded
+	skippedDead map[string]bool // dead accounts this run already reported as skipped
 }
 
 // pass looks at every account once and refreshes the ones due. It returns the results and the
@@ -126,6 +136,7 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 	now := time.Now()
 	if revived, _ := routes.ReviveChanged(k.store, k.routes, now); len(revived) > 0 {
 		for _, key := range revived {
+			delete(k.skippedDead, key)
 			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: keepalive: %s: credential changed since it died; it may be tried again (probe_needed)\n", key)
 		}
 	}
@@ -148,6 +159,10 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 			continue
 		}
 		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
+			if k.skippedDead[r.AccountKey()] {
+				continue
+			}
+			k.skippedDead[r.AccountKey()] = true
 			out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
 				WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshDead, Reason: rec.Liveness.Reason,
 				Message: "skipped: the account is dead until its credential changes"})
@@ -161,6 +176,12 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
+			if k.once {
+				at := at.UTC().Truncate(time.Second)
+				out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
+					WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshFresh, Reason: "not_due",
+					NextRefreshAt: &at})
+			}
 			continue
 		}
 		o := k.opts
@@ -169,13 +190,15 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 			return tok.ExpiresAt != nil && !now.Before(routes.KeepaliveDueAt(key, *tok.ExpiresAt, mod))
 		}
 		res := routes.RefreshAccount(ctx, k.store, r, o)
-		out = append(out, res)
 		// What was just written falls due again at 75 % of its new life.
 		if _, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
+			at := at.UTC().Truncate(time.Second)
+			res.NextRefreshAt = &at
 		}
+		out = append(out, res)
 	}
 	return out, next
 }

@@ -76,6 +76,9 @@ func printRefreshResults(w io.Writer, results []routes.RefreshResult, stamp bool
 		if r.ExpiresAt != nil {
 			b.WriteString("  expires " + r.ExpiresAt.UTC().Format(time.RFC3339))
 		}
+		if r.NextRefreshAt != nil {
+			b.WriteString("  next " + r.NextRefreshAt.UTC().Format(time.RFC3339))
+		}
 		if r.ExitCode != 0 && r.Message != "" {
 			b.WriteString(": " + r.Message)
 		}

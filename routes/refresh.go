@@ -102,8 +102,10 @@ type RefreshResult struct {
 	Refreshed           bool       `json:"refreshed"`
 	Rotated             bool       `json:"rotated"`
 	ExpiresAt           *time.Time `json:"expires_at"`
-	Message             string     `json:"message,omitempty"`
-	Hints               []string   `json:"hints,omitempty"`
+	// NextRefreshAt is when keepalive refreshes the token next (keepalive only).
+	NextRefreshAt *time.Time `json:"next_refresh_at,omitempty"`
+	Message       string     `json:"message,omitempty"`
+	Hints         []string   `json:"hints,omitempty"`
 	// ExitCode is the exit status this result stands for: 0, or 202, 203, 204 (SPEC §10).
 	ExitCode int `json:"exit_code"`
 }
