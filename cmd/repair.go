@@ -36,7 +36,7 @@ func (c *RepairPlanCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		return writeJSON(app.Stdio.Out, e)
+		return writePlanJSON(app.Stdio.Out, e)
 	}
 	w := app.Stdio.Out
 	printHeader(w, e)
@@ -124,7 +124,7 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 	appendRepairEvent(stateDir, e, target, &res)
 
 	if app.JSON {
-		if err := writeJSON(app.Stdio.Out, res); err != nil {
+		if err := writePlanJSON(app.Stdio.Out, res); err != nil {
 			return err
 		}
 		if res.ExitCode != 0 {
@@ -238,6 +238,16 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 		res.Outcome, res.ExitCode = routes.RepairFailed, 1
 		res.Message = fmt.Sprintf("%s exited with status %d: %s is not repaired", a.Argv[0], status, t.Key)
 		return
+	}
+	// A login that exits 0 without leaving its session files behind did not log in (a cancelled
+	// device flow, a CLI that ignores the config dir variable).
+	rd := routes.CheckReadiness(cfg, t.Provider, t.Account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir})
+	for _, is := range rd.Issues {
+		if is.Kind == routes.IssueSessionFileMissing {
+			res.Outcome, res.ExitCode = routes.RepairFailed, 1
+			res.Message = fmt.Sprintf("%s exited 0 but the session file %s is still missing: %s is not repaired", a.Argv[0], is.Detail, t.Key)
+			return
+		}
 	}
 	// The login succeeded: the account is usable again but unconfirmed until a run or probe says so.
 	now := time.Now()

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -56,7 +57,7 @@ func (c *RouteSelectCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		if err := writeJSON(app.Stdio.Out, e); err != nil {
+		if err := writePlanJSON(app.Stdio.Out, e); err != nil {
 			return err
 		}
 		if e.Selected == nil {
@@ -79,7 +80,7 @@ func (c *RouteExplainCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		return writeJSON(app.Stdio.Out, e)
+		return writePlanJSON(app.Stdio.Out, e)
 	}
 	w := app.Stdio.Out
 	printHeader(w, e)
@@ -220,4 +221,13 @@ func nextHints(e *routes.Explanation) []string {
 		label = "--provider " + e.Label
 	}
 	return append(hints, "see why: oauth-mux route explain "+label)
+}
+
+// writePlanJSON is writeJSON without HTML escaping: the planners' commands hold `<command>`, and
+// agents and people read the JSON as written.
+func writePlanJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
