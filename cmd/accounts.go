@@ -279,7 +279,7 @@ func (c AccountsListCmd) Run(app *App) error {
 		entries = []accountEntry{}
 	}
 	if app.JSON {
-		return writeJSON(app.Stdio.Out, struct {
+		return writeJSONText(app.Stdio.Out, struct {
 			Accounts []accountEntry `json:"accounts"`
 		}{entries})
 	}

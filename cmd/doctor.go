@@ -83,7 +83,7 @@ func (DoctorSummaryCmd) Run(app *App) error {
 	rep := buildDoctor(app, cs, time.Now())
 	var err error
 	if app.JSON {
-		err = writeJSON(app.Stdio.Out, rep)
+		err = writeJSONText(app.Stdio.Out, rep)
 	} else {
 		err = writeDoctorText(app.Stdio.Out, rep)
 	}
@@ -210,6 +210,9 @@ func doctorChecks(rep doctorReport) []doctorCheck {
 // codexMaxCandidate is where doctor and discover suggest writing the Codex Max shape beside an
 // existing config: init never overwrites, so a sidecar file is the safe step.
 func codexMaxCandidate(configPath string) string {
+	if abs, err := filepath.Abs(configPath); err == nil {
+		configPath = abs
+	}
 	return filepath.Join(filepath.Dir(configPath), "codex-max.config.json")
 }
 

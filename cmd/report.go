@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -125,7 +126,7 @@ func (c ReportCmd) Run(app *App) error {
 	cs := loadConfigState(app)
 	out := buildReport(app, cs, c.IncludePaths, time.Now())
 	if app.JSON {
-		return writeJSON(app.Stdio.Out, out)
+		return writeJSONText(app.Stdio.Out, out)
 	}
 	return writeReportText(app.Stdio.Out, out)
 }
@@ -368,4 +369,13 @@ func writeReportText(w io.Writer, out reportOutput) error {
 		p("next: %s\n", cmd)
 	}
 	return nil
+}
+
+// writeJSONText is writeJSON without HTML escaping: "<redacted>" must read as itself, not as
+// "\u003credacted\u003e", for the people a report is pasted to.
+func writeJSONText(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
