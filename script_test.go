@@ -57,7 +57,7 @@ func ScriptParams(dir string) testscript.Params {
 			"waitfile": cmdWaitfile,
 			"filemode": cmdFilemode,
 
-			"tokenserver": cmdTokenserver, "tokenserver-count": cmdTokenserverCount,
+			"tokenserver": cmdTokenserver, "tokenserver-count": cmdTokenserverCount, "waitgrep": cmdWaitgrep,
 		},
 	}
 }

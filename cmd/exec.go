@@ -83,6 +83,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 		Argv: argv, Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir,
 		MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested, Notify: notify,
 	})
+	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
 	sess.Close()
 

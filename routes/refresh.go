@@ -311,6 +311,31 @@ func ReviveChanged(store *state.Store, rs []Route, now time.Time) ([]string, err
 	return revived, err
 }
 
+// ReviveChangedIn is ReviveChanged on a store already loaded, for the no-spend planners (route
+// explain/select) that show what the next run will do without writing the store: a dead account whose
+// credential file changed since it died shows as probe_needed. h may be nil (no store).
+func ReviveChangedIn(h *state.Health, rs []Route, now time.Time) []string {
+	if h == nil {
+		return nil
+	}
+	var revived []string
+	seen := map[string]bool{}
+	for _, r := range rs {
+		k := r.AccountKey()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if f := inject.CredentialFile(r.Acct.Secret); f != "" && h.DeadFingerprint(k) != "" {
+			if h.ReviveIfChanged(k, state.Fingerprint(f), now) {
+				revived = append(revived, k)
+			}
+		}
+	}
+	sort.Strings(revived)
+	return revived
+}
+
 // AccountRoutes lists one route per account for the account-level commands (refresh, keepalive):
 // the accounts a selector names, or every configured account when it names nothing.
 func AccountRoutes(cfg *config.Config, sel Selector) ([]Route, error) {
