@@ -198,8 +198,7 @@ var (
 // judgeCodexMessage judges one error message; structured is the raw error object and
 // codex_error_info, where the machine-readable code lives when the CLI sends one.
 func judgeCodexMessage(msg, structured string, now time.Time, loc *time.Location) classify.Verdict {
-	if strings.Contains(structured, "usage_limit_exceeded") || strings.Contains(msg, "usage_limit_exceeded") ||
-		strings.Contains(structured, "usage_limit_reached") {
+	if all := msg + structured; strings.Contains(all, "usage_limit_exceeded") || strings.Contains(all, "usage_limit_reached") {
 		v := classify.Verdict{Class: classify.QuotaExhausted, Rule: RuleCodexUsageLimit, Source: classify.SourceProbe}
 		v.ResetAt = codexReset(msg+" "+structured, now, loc)
 		return v
