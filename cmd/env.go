@@ -20,6 +20,10 @@ type EnvCmd struct {
 // Run chooses and prepares a route exactly as exec does (one planner, one path) and prints the
 // changes against this shell's environment. Its stdout is the one place oauth-mux prints secrets.
 func (c *EnvCmd) Run(ctx context.Context, app *App) error {
+	if app.JSON {
+		// A JSON document of secrets invites logging it; shell code is what env is for.
+		return usageError("env prints shell code and has no --json form; pick a dialect with --shell")
+	}
 	cfg, err := app.Config()
 	if err != nil {
 		return err
