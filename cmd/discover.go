@@ -118,7 +118,7 @@ func buildDiscover(app *App, cs configState) discoverOutput {
 		for _, path := range usualCredentialFiles(name, def, app.Getenv) {
 			f := discoverFile{Path: path}
 			// Stat only: whether a login exists is all discover needs; the file is never opened.
-			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 				f.Exists = true
 				dp.Detected = true
 			}
