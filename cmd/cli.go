@@ -22,6 +22,10 @@ type CLI struct {
 	Daemon   DaemonCmd   `cmd:"" group:"inspect" help:"Inspect background work: daemon events."`
 	Route    RouteCmd    `cmd:"" group:"inspect" help:"Select or explain routes from recorded health and runtime readiness (no provider contacted)."`
 
+	Providers ProvidersCmd `cmd:"" group:"inspect" help:"List built-in and configured providers: capabilities, probes, rules, repair owner."`
+
+	Probe ProbeCmd `cmd:"" group:"repair" help:"Run capability probes down the candidates until a route is usable; record each verdict."`
+
 	Refresh    RefreshCmd    `cmd:"" group:"repair" help:"Refresh the OAuth tokens oauth-mux owns, now."`
 	Keepalive  KeepaliveCmd  `cmd:"" group:"repair" help:"Refresh owned tokens at 75% of their life (--once, or --loop until a signal)."`
 	RepairPlan RepairPlanCmd `cmd:"" name:"repair-plan" group:"repair" help:"Show what would bring each route back, its cost and daemon admission (nothing runs)."`

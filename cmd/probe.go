@@ -1,0 +1,95 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/routes"
+)
+
+// ProbeCmd is `probe [selectors]` (SPEC §7): run capability probes down the candidates until one
+// route is usable, recording each verdict. Running it is the user's consent to the probes' budgets
+// (a codex probe spends a little of the account's quota).
+//
+// Exit status: 0 when a route is usable; 201 when none is; 202, 203 or 204 when the only route that
+// could be probed failed on its secret, its token refresh, or the network — causes that say nothing
+// about the account and that a pipeline handles differently.
+type ProbeCmd struct {
+	Selectors
+}
+
+// Run probes.
+func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	plan, err := routes.Resolve(cfg, c.selector(""))
+	if err != nil {
+		return err
+	}
+	stateDir, store, err := app.State()
+	if err != nil {
+		return err
+	}
+	for _, w := range store.Warnings() {
+		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
+	}
+	wd, _ := os.Getwd()
+	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{
+		Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir,
+		Notify: func(line string) { fmt.Fprintf(app.Stdio.Err, "oauth-mux: %s\n", line) },
+	})
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, rep); err != nil {
+			return err
+		}
+		return perr
+	}
+	for _, r := range rep.Routes {
+		fmt.Fprintln(app.Stdio.Out, probeLine(r))
+	}
+	if rep.Usable != nil {
+		fmt.Fprintf(app.Stdio.Out, "usable: %s\n", *rep.Usable)
+	}
+	return perr
+}
+
+// probeLine is one route of the text output: key, outcome, verdict and what it rests on.
+func probeLine(r routes.ProbeRoute) string {
+	parts := []string{r.Key, r.Outcome}
+	if v := r.Verdict; v != nil {
+		s := v.String()
+		if v.ResetAt != nil {
+			s += " until " + v.ResetAt.UTC().Format(time.RFC3339)
+		} else if v.RetryAfterS > 0 {
+			s += fmt.Sprintf(" retry after %ds", v.RetryAfterS)
+		}
+		parts = append(parts, s)
+		if v.Rule != "" {
+			parts = append(parts, "rule "+v.Rule)
+		}
+	}
+	if e := r.Evidence; e != nil {
+		switch {
+		case e.TimedOut:
+			parts = append(parts, fmt.Sprintf("%s timed out after %dms", e.Transport, e.DurationMS))
+		case e.Transport == "http":
+			parts = append(parts, fmt.Sprintf("http %d", e.Status))
+		case e.ExitCode != nil && e.Signal == 0:
+			parts = append(parts, fmt.Sprintf("%s exit %d", e.Program, *e.ExitCode))
+		case e.Signal != 0:
+			parts = append(parts, fmt.Sprintf("%s signal %d", e.Program, e.Signal))
+		}
+	}
+	if r.Skip != "" {
+		parts = append(parts, r.Skip)
+	}
+	if r.Error != "" {
+		parts = append(parts, r.Error)
+	}
+	return strings.Join(parts, "  ")
+}

@@ -1,0 +1,279 @@
+package routes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// ProbeOptions are the world `oauth-mux probe` runs in.
+type ProbeOptions struct {
+	Env      []string // the parent's environment
+	Dir      string
+	Version  string
+	StateDir string
+	// Notify prints a line for the user (cmd adds "oauth-mux: "); nil drops it.
+	Notify func(string)
+	// Now is the clock; nil means time.Now. Loc is the zone for reset times without one.
+	Now func() time.Time
+	Loc *time.Location
+	// HTTPClient sends HTTP probes (nil: the default client); Refresh configures token refresh.
+	HTTPClient *http.Client
+	Refresh    *inject.RefreshOptions
+}
+
+// Outcomes of one route in a probe run.
+const (
+	OutcomeUsable  = "usable"  // the probe succeeded: the run stops here
+	OutcomeFailed  = "failed"  // the probe (or the credential) gave a route verdict, recorded
+	OutcomeError   = "error"   // the probe could not be run (network, missing program, placeholder): nothing recorded
+	OutcomeSkipped = "skipped" // not probed: no probe, metered, or the profile's candidates ran out
+	OutcomeNotRun  = "not_run" // a route after the usable one
+)
+
+// ProbeRoute is what the probe run did with one route. It holds no token, body or output.
+type ProbeRoute struct {
+	Key        string                   `json:"key"`
+	Provider   string                   `json:"provider"`
+	Account    string                   `json:"account"`
+	Capability string                   `json:"capability"`
+	Outcome    string                   `json:"outcome"`
+	Skip       string                   `json:"skip_reason,omitempty"`
+	Budget     string                   `json:"budget,omitempty"`
+	Verdict    *classify.Verdict        `json:"verdict,omitempty"`
+	Evidence   *providers.ProbeEvidence `json:"evidence,omitempty"`
+	Decision   string                   `json:"decision,omitempty"`
+	Error      string                   `json:"error,omitempty"`
+
+	err error
+}
+
+// ProbeReport is the result of a probe run (`oauth-mux probe --json`).
+type ProbeReport struct {
+	Profile string       `json:"profile"`
+	Label   string       `json:"label"`
+	Usable  *string      `json:"usable"`
+	Routes  []ProbeRoute `json:"routes"`
+}
+
+// Skip reasons of a probe run.
+const (
+	SkipNoProbe = "no_probe"
+)
+
+// Probe runs capability probes down the plan's candidates until one route is usable (SPEC §7
+// `probe`): each route's credential is prepared as for exec (inject.Prepare: refresh, managed dir,
+// environment), its capability's probe run with the token and judged, and the verdict recorded —
+// dead on the account key, the rest on the route key — with its evidence and a route_verdict event.
+// Recorded health does not stop a route from being probed: probing is how a dead or limited route
+// is confirmed or revived. Metered accounts are skipped unless the profile allows them or the user
+// named the account (the spend guard, SPEC §5.4).
+//
+// The error is nil when a route is usable. Otherwise it is the error of the only candidate that was
+// tried when that was a secret (202), refresh (203) or network (204) failure — the account is not
+// shown to be at fault, so the cause's code says what to fix — and a *NoRouteError (201) else.
+func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Store, opts ProbeOptions) (ProbeReport, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Loc == nil {
+		opts.Loc = time.Local
+	}
+	rep := ProbeReport{Profile: plan.Profile, Label: plan.Label, Routes: []ProbeRoute{}}
+	h, err := store.Load()
+	if err != nil || h == nil {
+		h = state.NewHealth()
+	}
+	cursor := 0
+	sc := Scoring(plan.Strategy)
+	var tried []error // one per route that was probed (or whose credential was), nil when it answered
+	for _, c := range Evaluate(plan, h, cursor, opts.Now()) {
+		r := c.Route
+		pr := ProbeRoute{Key: r.Key(), Provider: r.Provider, Account: r.Account, Capability: r.Capability}
+		if rep.Usable != nil {
+			pr.Outcome = OutcomeNotRun
+			rep.Routes = append(rep.Routes, pr)
+			continue
+		}
+		if ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+		capDef, ok := r.Def.Capability(r.Capability)
+		if !ok || capDef.Probe == nil {
+			pr.Outcome, pr.Skip = OutcomeSkipped, SkipNoProbe
+			rep.Routes = append(rep.Routes, pr)
+			continue
+		}
+		pr.Budget = capDef.Probe.Budget
+		if r.Acct.Metered() && !plan.AllowMetered && !plan.Explicit {
+			pr.Outcome, pr.Skip = OutcomeSkipped, SkipMetered
+			rep.Routes = append(rep.Routes, pr)
+			continue
+		}
+		probeOne(ctx, cfg, plan, store, opts, sc, r, &pr)
+		rep.Routes = append(rep.Routes, pr)
+		if pr.Outcome == OutcomeUsable {
+			k := pr.Key
+			rep.Usable = &k
+		}
+		if pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeError {
+			tried = append(tried, pr.err)
+		}
+	}
+	if rep.Usable != nil {
+		return rep, nil
+	}
+	if len(tried) == 1 {
+		var coded interface{ ExitCode() int }
+		if err := tried[0]; err != nil && errors.As(err, &coded) {
+			switch coded.ExitCode() {
+			case 202, 203, 204:
+				return rep, err
+			}
+		}
+	}
+	nre := &NoRouteError{Label: plan.Label}
+	for _, pr := range rep.Routes {
+		nre.Lines = append(nre.Lines, pr.Key+"  "+pr.describe(opts.Loc))
+	}
+	return rep, &probeNoRoute{nre}
+}
+
+// probeNoRoute is a NoRouteError whose hints fit a probe run rather than exec.
+type probeNoRoute struct{ *NoRouteError }
+
+func (e *probeNoRoute) Unwrap() error { return e.NoRouteError }
+
+// Hints say what can be done next.
+func (e *probeNoRoute) Hints() []string {
+	return []string{"see each route with: oauth-mux health; repair a dead account with: oauth-mux repair-plan"}
+}
+
+func (pr ProbeRoute) describe(loc *time.Location) string {
+	switch {
+	case pr.Verdict != nil:
+		return describe(*pr.Verdict, loc)
+	case pr.Skip != "":
+		return "skipped: " + pr.Skip
+	case pr.Error != "":
+		return "error: " + pr.Error
+	}
+	return pr.Outcome
+}
+
+func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Store, opts ProbeOptions, sc state.Scoring, r Route, pr *ProbeRoute) {
+	now := opts.Now()
+	prep, err := inject.Prepare(ctx, inject.Request{
+		Env: opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
+		ConfigDirEnv: cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
+		Capability: r.Capability, Profile: plan.Profile, Version: opts.Version,
+		StateDir: opts.StateDir, Now: opts.Now, Refresh: opts.Refresh,
+	})
+	var ce *inject.CredentialError
+	switch {
+	case errors.As(err, &ce):
+		v := ce.Verdict
+		if v.Source == "" {
+			v.Source = classify.SourceCredentialValidation
+		}
+		pr.Outcome, pr.err, pr.Error = OutcomeFailed, err, err.Error()
+		recordProbe(store, opts, plan, sc, r, pr, v, nil, now, "next_route")
+		for _, h := range ce.Hints() {
+			notify(opts, "hint: %s", h)
+		}
+		return
+	case err != nil:
+		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
+		return
+	}
+	tok, err := prep.Token()
+	if err != nil {
+		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
+		return
+	}
+	ev, v, err := providers.RunProbe(ctx, r.Def, r.Capability, tok, prep.Env,
+		providers.ProbeOptions{HTTPClient: opts.HTTPClient, Now: opts.Now, Loc: opts.Loc, Dir: opts.Dir})
+	// A command probe runs the provider's CLI, which may have refreshed its login in the managed dir.
+	if res, werr := prep.WriteBack(ctx); werr != nil {
+		notify(opts, "warning: write-back of %s's credential: %v", r.AccountKey(), werr)
+	} else if w := res.Warning(); w != "" {
+		notify(opts, "%s", w)
+	}
+	if err != nil {
+		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
+		var hinted interface{ Hints() []string }
+		if errors.As(err, &hinted) {
+			for _, h := range hinted.Hints() {
+				notify(opts, "hint: %s", h)
+			}
+		}
+		return
+	}
+	pr.Evidence = &ev
+	decision := "next_route"
+	if v.Class == classify.Success {
+		pr.Outcome, decision = OutcomeUsable, "usable"
+	} else {
+		pr.Outcome = OutcomeFailed
+	}
+	recordProbe(store, opts, plan, sc, r, pr, v, &ev, now, decision)
+}
+
+// recordProbe records a probe's verdict (SPEC §4.2; dead on the account key, the rest on the route
+// key) with its evidence, and writes a route_verdict event. A child_failure verdict (a rule that
+// calls the answer the user's own failure) records nothing against the route.
+func recordProbe(store *state.Store, opts ProbeOptions, plan *Plan, sc state.Scoring, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
+	vv := v
+	pr.Verdict, pr.Decision = &vv, decision
+	se := state.Evidence{Source: v.Source, ObservedAt: now, Rule: v.Rule, RetryAfterS: v.RetryAfterS,
+		Verdict: v.String(), Decision: decision}
+	fields := map[string]any{"source": string(v.Source), "rule": v.Rule, "decision": decision}
+	if ev != nil {
+		if ev.Transport == providers.TransportHTTP {
+			se.HTTPStatus = ev.Status
+		} else if ev.ExitCode != nil {
+			code := *ev.ExitCode
+			se.ExitStatus = &code
+		}
+		if se.RetryAfterS == 0 && ev.RetryAfterS > 0 {
+			se.RetryAfterS = ev.RetryAfterS
+		}
+		fields["http_status"] = ev.Status
+		fields["transport"] = ev.Transport
+		fields["duration_ms"] = ev.DurationMS
+		if ev.TimedOut {
+			fields["timed_out"] = true
+		}
+	}
+	if se.RetryAfterS > 0 {
+		fields["retry_after_s"] = se.RetryAfterS
+	}
+	if v.Class == classify.Dead && r.Acct.Secret.Backend == config.BackendFile {
+		se.Fingerprint = state.Fingerprint(r.Acct.Secret.Path)
+	}
+	if err := store.Update(func(h *state.Health) error {
+		h.ApplyVerdict(r.AccountKey(), r.Key(), v, se, now, sc)
+		return nil
+	}); err != nil {
+		notify(opts, "warning: health store: %v", err)
+	}
+	e := state.Event{Ts: now, Kind: state.KindRouteVerdict, Profile: plan.Profile, Provider: r.Provider,
+		Account: r.Account, Capability: r.Capability, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields}
+	if err := state.AppendEvent(opts.StateDir, e); err != nil {
+		notify(opts, "warning: events log: %v", err)
+	}
+}
+
+func notify(opts ProbeOptions, format string, args ...any) {
+	if opts.Notify != nil {
+		opts.Notify(fmt.Sprintf(format, args...))
+	}
+}
