@@ -42,10 +42,6 @@ func (c *EnvCmd) Run(ctx context.Context, app *App) error {
 		Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir, Nested: c.Nested, Notify: notify,
 	})
 	prep, _, err := planner.PrepareFirst(ctx)
-	// The store is read inside the planner: only now can a damaged one have been noticed.
-	for _, w := range store.Warnings() {
-		notify("warning: " + w)
-	}
 	if err != nil {
 		return err
 	}

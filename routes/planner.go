@@ -145,6 +145,7 @@ type Planner struct {
 	matchers map[string]*classify.Matcher
 	report   Report
 	last     map[string]string // route key → the verdict this run saw, for the 201 lines
+	warned   int               // store warnings already shown
 	credErr  map[string]*inject.CredentialError
 }
 
@@ -243,21 +244,30 @@ func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, er
 
 // prepareOrder fixes the route order at the first call (affinity, strategy, round-robin cursor) and
 // revives dead accounts whose credential changed since (SPEC §8.3). It returns current health.
+//
+// Most runs change nothing here, so the store is read without the lock and only rewritten (lock,
+// fsync, rename) when a cursor must advance or a dead account's credential changed: the write is
+// most of what oauth-mux adds to a short command's latency.
 func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 	first := p.order == nil
+	if h, err := p.store.Load(); err == nil && h != nil && !p.mustWrite(h, first) {
+		if first {
+			for _, c := range Evaluate(p.plan, h, 0, now) {
+				p.order = append(p.order, c.Route)
+			}
+		}
+		return h, nil
+	}
 	var h *state.Health
 	err := p.store.Update(func(hh *state.Health) error {
 		h = hh
-		for _, r := range p.plan.Routes {
-			if r.Acct.Secret.Backend == config.BackendFile {
-				hh.ReviveIfChanged(r.AccountKey(), state.Fingerprint(r.Acct.Secret.Path), now)
-			}
-		}
+		p.revive(hh, now)
 		if first {
 			cursor := 0
-			if p.plan.Strategy.Kind == config.RoundRobin && p.plan.Profile != "" {
+			if p.roundRobin() {
 				cursor = hh.NextCursor(p.plan.Profile)
 			}
+			p.order = nil
 			for _, c := range Evaluate(p.plan, hh, cursor, now) {
 				p.order = append(p.order, c.Route)
 			}
@@ -278,6 +288,36 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 		}
 	}
 	return h, nil
+}
+
+func (p *Planner) roundRobin() bool {
+	return p.plan.Strategy.Kind == config.RoundRobin && p.plan.Profile != ""
+}
+
+// mustWrite says whether prepareOrder has something to record: a round-robin cursor to advance, or a
+// dead account whose credential file changed since it died.
+func (p *Planner) mustWrite(h *state.Health, first bool) bool {
+	if first && p.roundRobin() {
+		return true
+	}
+	for _, r := range p.plan.Routes {
+		if dead := h.DeadFingerprint(r.AccountKey()); dead != "" && r.Acct.Secret.Backend == config.BackendFile {
+			if fp := state.Fingerprint(r.Acct.Secret.Path); fp != "" && fp != dead {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// revive moves back dead accounts whose credential file changed. The fingerprint (a read and a hash
+// of the file) is only taken for accounts that are dead.
+func (p *Planner) revive(h *state.Health, now time.Time) {
+	for _, r := range p.plan.Routes {
+		if r.Acct.Secret.Backend == config.BackendFile && h.DeadFingerprint(r.AccountKey()) != "" {
+			h.ReviveIfChanged(r.AccountKey(), state.Fingerprint(r.Acct.Secret.Path), now)
+		}
+	}
 }
 
 func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
