@@ -58,6 +58,8 @@ func ScriptParams(dir string) testscript.Params {
 			"filemode": cmdFilemode,
 
 			"tokenserver": cmdTokenserver, "tokenserver-count": cmdTokenserverCount, "waitgrep": cmdWaitgrep,
+
+			"apiserver": cmdAPIServer,
 		},
 	}
 }

@@ -66,7 +66,8 @@ type ProbeReport struct {
 
 // Skip reasons of a probe run.
 const (
-	SkipNoProbe = "no_probe"
+	SkipNoProbe          = "no_probe"
+	SkipProviderDegraded = "provider_degraded"
 )
 
 // Probe runs capability probes down the plan's candidates until one route is usable (SPEC §7
@@ -95,6 +96,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 	cursor := 0
 	sc := Scoring(plan.Strategy)
 	var tried []error // one per route that was probed (or whose credential was), nil when it answered
+	skipProv := map[string]bool{}
 	for _, c := range Evaluate(plan, h, cursor, opts.Now()) {
 		r := c.Route
 		pr := ProbeRoute{Key: r.Key(), Provider: r.Provider, Account: r.Account, Capability: r.Capability}
@@ -113,6 +115,13 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 			continue
 		}
 		pr.Budget = capDef.Probe.Budget
+		if skipProv[r.Provider] {
+			// An outage is shared by every account of the provider: probing the others spends
+			// budget to learn nothing (exec skips them too).
+			pr.Outcome, pr.Skip = OutcomeSkipped, SkipProviderDegraded
+			rep.Routes = append(rep.Routes, pr)
+			continue
+		}
 		if r.Acct.Metered() && !plan.AllowMetered && !plan.Explicit {
 			pr.Outcome, pr.Skip = OutcomeSkipped, SkipMetered
 			rep.Routes = append(rep.Routes, pr)
@@ -126,6 +135,9 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 		}
 		if pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeError {
 			tried = append(tried, pr.err)
+		}
+		if pr.Verdict != nil && pr.Verdict.Class == classify.ProviderDegraded {
+			skipProv[r.Provider] = true
 		}
 	}
 	if rep.Usable != nil {
