@@ -80,7 +80,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 		MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested, Notify: notify,
 	})
 	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
-	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner, after: warnings}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
+	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
 	sess.Close()
 
 	if c.JSONReport != "" {
@@ -107,19 +107,10 @@ type loopPlanner struct {
 	p *routes.Planner
 	// attempts maps supervise's copies back to the planner's.
 	attempts map[int]*routes.Attempt
-	// after runs after each planner call (prints new store warnings).
-	after func()
-}
-
-func (l *loopPlanner) done() {
-	if l.after != nil {
-		l.after()
-	}
 }
 
 func (l *loopPlanner) Next(ctx context.Context) (supervise.Attempt, supervise.Decision, error) {
 	a, stop, err := l.p.Next(ctx)
-	l.done()
 	switch {
 	case err != nil:
 		return supervise.Attempt{}, supervise.Decision{}, err
@@ -143,7 +134,6 @@ func (l *loopPlanner) Record(ctx context.Context, sa supervise.Attempt, o superv
 		ExitCode: o.ExitCode, Signal: int(o.Signal), Hits: o.Evidence.Hits, StartedAt: o.StartedAt,
 		Duration: o.Duration, StoppedOnLimit: o.StoppedOnLimit, StartErr: o.Err,
 	})
-	l.done()
 	if o.Err != nil {
 		return supervise.Decision{Action: supervise.Exit, ExitCode: o.ExitCode, Err: o.Err}
 	}

@@ -251,6 +251,7 @@ func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, er
 func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 	first := p.order == nil
 	if h, err := p.store.Load(); err == nil && h != nil && !p.mustWrite(h, first) {
+		p.flushWarnings()
 		if first {
 			for _, c := range Evaluate(p.plan, h, 0, now) {
 				p.order = append(p.order, c.Route)
@@ -274,6 +275,7 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 		}
 		return nil
 	})
+	p.flushWarnings()
 	if err != nil {
 		// A health store that cannot be written must not stop the user's command: plan on what we
 		// can read, or on nothing recorded.
@@ -288,6 +290,16 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 		}
 	}
 	return h, nil
+}
+
+// flushWarnings shows the store's new warnings (a damaged store moved aside) once each: the store
+// only finds damage when it reads the file, which happens here, not before the run.
+func (p *Planner) flushWarnings() {
+	ws := p.store.Warnings()
+	for _, w := range ws[min(p.warned, len(ws)):] {
+		p.notify("warning: %s", w)
+	}
+	p.warned = max(p.warned, len(ws))
 }
 
 func (p *Planner) roundRobin() bool {
@@ -461,6 +473,7 @@ func (p *Planner) update(fn func(*state.Health)) {
 	if err := p.store.Update(func(h *state.Health) error { fn(h); return nil }); err != nil {
 		p.notify("warning: health store: %v", err)
 	}
+	p.flushWarnings()
 }
 
 func (p *Planner) event(e state.Event, r Route) {
