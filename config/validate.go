@@ -446,7 +446,7 @@ func (v *validator) definition(key string, d providers.Definition) {
 			}
 		}
 		if cp.Probe != nil {
-			v.probe(keyPath(cpath, "probe"), *cp.Probe)
+			v.probe(keyPath(cpath, "probe"), mergedProbe(key, cp))
 		}
 	}
 	for i, r := range d.FailureRules {
@@ -455,6 +455,24 @@ func (v *validator) definition(key string, d providers.Definition) {
 	for i, r := range d.OutputRules {
 		v.outputRule(fmt.Sprintf("%s[%d]", keyPath(path, "output_rules"), i), r)
 	}
+}
+
+// mergedProbe is the probe a capability ends up with: an override of a built-in capability's probe
+// (say, only its url, pointed at a staging server) is merged over the built-in one first, so it need
+// not repeat the transport and the rest.
+func mergedProbe(defName string, cp providers.Capability) providers.Probe {
+	base, ok := providers.Builtin(defName)
+	if !ok {
+		return *cp.Probe
+	}
+	if bc, ok := base.Capability(cp.Name); !ok || bc.Probe == nil {
+		return *cp.Probe
+	}
+	merged := providers.Merge(base, providers.Definition{Name: defName, Capabilities: []providers.Capability{cp}})
+	if mc, ok := merged.Capability(cp.Name); ok && mc.Probe != nil {
+		return *mc.Probe
+	}
+	return *cp.Probe
 }
 
 func (v *validator) probe(path string, p providers.Probe) {
