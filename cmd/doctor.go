@@ -159,9 +159,7 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("events log: %d malformed line%s skipped", skipped, plural(skipped)))
 		}
 	}
-	for _, w := range rep.HealthWarnings {
-		rep.Warnings = append(rep.Warnings, w)
-	}
+	rep.Warnings = append(rep.Warnings, rep.HealthWarnings...)
 	if len(rep.CorruptFiles) > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d damaged health store%s moved aside: %s", len(rep.CorruptFiles), plural(len(rep.CorruptFiles)), rep.CorruptFiles[len(rep.CorruptFiles)-1]))
 	}
