@@ -84,6 +84,10 @@ func writeBaseFull(home string, b base) error {
 	if b.template {
 		s += "template\n"
 	}
+	// Most runs find the record as they left it: skip the fsynced rewrite then.
+	if cur, err := os.ReadFile(basePath(home)); err == nil && string(cur) == s {
+		return nil
+	}
 	if err := state.WriteFileAtomic(basePath(home), []byte(s), 0o600); err != nil {
 		return fmt.Errorf("managed credential record: %w", err)
 	}
