@@ -133,6 +133,13 @@ var noSpendCommands = [][]string{
 	{"repair-plan", "--provider", "linear", "--account", "l1"},
 	{"doctor", "runtime"},
 	{"doctor", "runtime", "--profile", "all"},
+	{"doctor"},
+	{"report", "--redacted"},
+	{"report", "--redacted", "--include-paths"},
+	{"discover"},
+	{"accounts", "list"},
+	{"accounts", "list", "--provider", "codex"},
+	{"daemon", "events"},
 }
 
 // run runs one oauth-mux invocation in process and fails the test if it does not return in time
