@@ -118,7 +118,11 @@ func printRoute(w io.Writer, r routes.RouteReport) {
 	if r.Selectable {
 		fmt.Fprintf(w, "  selectable: yes (%s)\n", livenessText(r.Liveness))
 	} else {
-		fmt.Fprintf(w, "  selectable: no, %s (%s)\n", r.SkipReason, livenessText(r.Liveness))
+		if lt := livenessText(r.Liveness); lt != r.SkipReason {
+			fmt.Fprintf(w, "  selectable: no, %s (%s)\n", r.SkipReason, lt)
+		} else {
+			fmt.Fprintf(w, "  selectable: no, %s\n", r.SkipReason)
+		}
 	}
 	if r.Runtime != nil {
 		for _, is := range r.Runtime.Issues {
