@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -126,7 +125,7 @@ func (c ReportCmd) Run(app *App) error {
 	cs := loadConfigState(app)
 	out := buildReport(app, cs, c.IncludePaths, time.Now())
 	if app.JSON {
-		return writeJSONText(app.Stdio.Out, out)
+		return writeJSON(app.Stdio.Out, out)
 	}
 	return writeReportText(app.Stdio.Out, out)
 }
@@ -369,13 +368,4 @@ func writeReportText(w io.Writer, out reportOutput) error {
 		p("next: %s\n", cmd)
 	}
 	return nil
-}
-
-// writeJSONText is writeJSON without HTML escaping: "<redacted>" must read as itself, not as
-// "\u003credacted\u003e", for the people a report is pasted to.
-func writeJSONText(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -57,7 +56,7 @@ func (c *RouteSelectCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		if err := writePlanJSON(app.Stdio.Out, e); err != nil {
+		if err := writeJSON(app.Stdio.Out, e); err != nil {
 			return err
 		}
 		if e.Selected == nil {
@@ -80,7 +79,7 @@ func (c *RouteExplainCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		return writePlanJSON(app.Stdio.Out, e)
+		return writeJSON(app.Stdio.Out, e)
 	}
 	w := app.Stdio.Out
 	printHeader(w, e)
@@ -225,13 +224,4 @@ func nextHints(e *routes.Explanation) []string {
 		label = "--provider " + e.Label
 	}
 	return append(hints, "see why: oauth-mux route explain "+label)
-}
-
-// writePlanJSON is writeJSON without HTML escaping: the planners' commands hold `<command>`, and
-// agents and people read the JSON as written.
-func writePlanJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

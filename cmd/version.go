@@ -80,8 +80,11 @@ func (VersionCmd) Run(app *App) error {
 	return err
 }
 
+// writeJSON prints v as indented JSON, without HTML escaping: commands and redactions such as
+// `<command>` and `<redacted>` must read as themselves, for agents and for people alike.
 func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
