@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	// Zone names in reset texts ("resets 3:50pm (Asia/Tokyo)") must resolve on machines without a
@@ -11,14 +12,20 @@ import (
 	_ "time/tzdata"
 )
 
-var (
-	resetZone     = regexp.MustCompile(`\(\s*([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\s*\)\s*$`)
-	resetPrefix   = regexp.MustCompile(`^(?:(?:your )?limits? will reset at|try again at|try again in|resets? at|resets? on|resets?|reset|at|on)\b[\s:]*`)
-	resetRelative = regexp.MustCompile(`^in\s+((?:\d+\s*(?:days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b[\s,]*(?:and\s+)?)+)$`)
-	resetRelPart  = regexp.MustCompile(`(\d+)\s*(days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b`)
-	resetAbsolute = regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+|$))?(?:(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?)?$`)
-	resetClock24  = regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+))?(\d{1,2}):(\d{2})$`)
-)
+// The reset expressions are compiled on first use: every oauth-mux command links this package, and
+// most runs never parse a reset (compiling them at init cost ~1 ms of each start).
+var resetRE = sync.OnceValue(func() *resetExprs {
+	return &resetExprs{
+		zone:     regexp.MustCompile(`\(\s*([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\s*\)\s*$`),
+		prefix:   regexp.MustCompile(`^(?:(?:your )?limits? will reset at|try again at|try again in|resets? at|resets? on|resets?|reset|at|on)\b[\s:]*`),
+		relative: regexp.MustCompile(`^in\s+((?:\d+\s*(?:days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b[\s,]*(?:and\s+)?)+)$`),
+		relPart:  regexp.MustCompile(`(\d+)\s*(days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b`),
+		absolute: regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+|$))?(?:(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?)?$`),
+		clock24:  regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+))?(\d{1,2}):(\d{2})$`),
+	}
+})
+
+type resetExprs struct{ zone, prefix, relative, relPart, absolute, clock24 *regexp.Regexp }
 
 var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 	"aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
@@ -51,7 +58,7 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, true
 	}
-	if m := resetZone.FindStringSubmatchIndex(s); m != nil {
+	if m := resetRE().zone.FindStringSubmatchIndex(s); m != nil {
 		z, err := time.LoadLocation(s[m[2]:m[3]])
 		if err != nil {
 			return time.Time{}, false
@@ -61,7 +68,7 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 	}
 	l := strings.ToLower(strings.Join(strings.Fields(s), " "))
 	for {
-		p := resetPrefix.FindStringIndex(l)
+		p := resetRE().prefix.FindStringIndex(l)
 		if p == nil || p[1] == 0 {
 			break
 		}
@@ -72,9 +79,9 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 		}
 		l = l[p[1]:]
 	}
-	if m := resetRelative.FindStringSubmatch(l); m != nil {
+	if m := resetRE().relative.FindStringSubmatch(l); m != nil {
 		var d time.Duration
-		for _, p := range resetRelPart.FindAllStringSubmatch(m[1], -1) {
+		for _, p := range resetRE().relPart.FindAllStringSubmatch(m[1], -1) {
 			n, err := strconv.Atoi(p[1])
 			if err != nil || n > 10000 {
 				return time.Time{}, false
@@ -93,9 +100,9 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 		return now.Add(d), true
 	}
 	var mon, day, year, hour, min, ampm string
-	if m := resetAbsolute.FindStringSubmatch(l); m != nil {
+	if m := resetRE().absolute.FindStringSubmatch(l); m != nil {
 		mon, day, year, hour, min, ampm = m[1], m[2], m[3], m[4], m[5], m[6]
-	} else if m := resetClock24.FindStringSubmatch(l); m != nil {
+	} else if m := resetRE().clock24.FindStringSubmatch(l); m != nil {
 		mon, day, year, hour, min = m[1], m[2], m[3], m[4], m[5]
 	} else {
 		return time.Time{}, false
