@@ -46,7 +46,11 @@ func explain(app *App, sel Selectors, verb string) (*routes.Explanation, error) 
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: health store: %v\n", err)
 		h = nil
 	}
-	return routes.Explain(cfg, plan, h, routes.ExplainOptions{Getenv: app.Getenv, StateDir: dir, Now: time.Now(), Verb: verb}), nil
+	now := time.Now()
+	// A re-login since an account died shows as probe_needed at once (SPEC §8.3); the fingerprint is
+	// metadata only, so this reads no credential, and the store is left to the next run to update.
+	routes.ReviveChangedIn(h, plan.Routes, now)
+	return routes.Explain(cfg, plan, h, routes.ExplainOptions{Getenv: app.Getenv, StateDir: dir, Now: now, Verb: verb}), nil
 }
 
 // Run prints the selected route; exit 201 when nothing is selectable.
