@@ -279,7 +279,7 @@ func (c AccountsListCmd) Run(app *App) error {
 		entries = []accountEntry{}
 	}
 	if app.JSON {
-		return writeJSONText(app.Stdio.Out, struct {
+		return writeJSON(app.Stdio.Out, struct {
 			Accounts []accountEntry `json:"accounts"`
 		}{entries})
 	}

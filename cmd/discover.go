@@ -61,7 +61,7 @@ func (DiscoverCmd) Run(app *App) error {
 	cs := loadConfigState(app)
 	out := buildDiscover(app, cs)
 	if app.JSON {
-		return writeJSONText(app.Stdio.Out, out)
+		return writeJSON(app.Stdio.Out, out)
 	}
 	return writeDiscoverText(app.Stdio.Out, out, cs)
 }

@@ -83,7 +83,7 @@ func (DoctorSummaryCmd) Run(app *App) error {
 	rep := buildDoctor(app, cs, time.Now())
 	var err error
 	if app.JSON {
-		err = writeJSONText(app.Stdio.Out, rep)
+		err = writeJSON(app.Stdio.Out, rep)
 	} else {
 		err = writeDoctorText(app.Stdio.Out, rep)
 	}

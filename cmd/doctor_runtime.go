@@ -111,7 +111,7 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 	rep.Next = runtimeNext(rep.Accounts, c.Selectors)
 
 	if app.JSON {
-		if err := writePlanJSON(app.Stdio.Out, rep); err != nil {
+		if err := writeJSON(app.Stdio.Out, rep); err != nil {
 			return err
 		}
 	} else {

@@ -49,7 +49,7 @@ func (c DaemonEventsCmd) Run(app *App) error {
 		evs = []state.Event{}
 	}
 	if app.JSON {
-		return writeJSONText(app.Stdio.Out, eventsOutput{Path: state.EventsPath(dir), Count: len(evs), SkippedMalformed: skipped, Events: evs})
+		return writeJSON(app.Stdio.Out, eventsOutput{Path: state.EventsPath(dir), Count: len(evs), SkippedMalformed: skipped, Events: evs})
 	}
 	if len(evs) == 0 {
 		_, err := fmt.Fprintf(app.Stdio.Out, "no events recorded yet (%s)\n", state.EventsPath(dir))

@@ -36,7 +36,7 @@ func (c *RepairPlanCmd) Run(app *App) error {
 		return err
 	}
 	if app.JSON {
-		return writePlanJSON(app.Stdio.Out, e)
+		return writeJSON(app.Stdio.Out, e)
 	}
 	w := app.Stdio.Out
 	printHeader(w, e)
@@ -124,7 +124,7 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 	appendRepairEvent(stateDir, e, target, &res)
 
 	if app.JSON {
-		if err := writePlanJSON(app.Stdio.Out, res); err != nil {
+		if err := writeJSON(app.Stdio.Out, res); err != nil {
 			return err
 		}
 		if res.ExitCode != 0 {
