@@ -27,12 +27,16 @@ var packs = map[string][]OutputRule{
 		// The CLI's own reconnect loop: "Reconnecting... 2/5 (stream disconnected before completion: …)".
 		{Name: "codex-reconnecting", Pattern: `Reconnecting\.\.\.\s+\d+/\d+`, Class: neverFail},
 		{Name: "codex-usage-limit", Pattern: `(?:^(?:\[[^\]]{0,40}\]\s*)?[^A-Za-z]{0,16}(?:(?:ERROR|Error|error):\s*)?|"message"\s*:\s*")You(?:'|’)ve hit your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup},
-		{Name: "codex-usage-limit-json", Pattern: `"usage_limit_reached"(?:.*"resets_at"\s*:\s*(?P<reset>\d{10}))?`, Class: quota, ResetCapture: resetGroup},
+		// The backend's structured error, raw or quoted again inside a `codex exec --json` event line
+		// (where its quotes are escaped), and the protocol's usage_limit_exceeded code.
+		{Name: "codex-usage-limit-json", Pattern: `\\?"usage_limit_(?:reached|exceeded)\\?"(?:.*resets_at\\?"\s*:\s*(?P<reset>\d{10}))?`, Class: quota, ResetCapture: resetGroup},
 		{Name: "codex-quota-exceeded", Pattern: `Quota exceeded\. Check your plan and billing details`, Class: quota},
 		{Name: "codex-insufficient-quota", Pattern: `Insufficient quota: You exceeded your current quota`, Class: quota},
 		{Name: "codex-refresh-token-reused", Pattern: `refresh token (?:was|has) already (?:been )?used`, Class: dead(TokenRevoked)},
 		{Name: "codex-refresh-token-revoked", Pattern: `refresh token was revoked`, Class: dead(TokenRevoked)},
 		{Name: "codex-token-not-refreshed", Pattern: `Your access token could not be refreshed`, Class: dead(AuthPermanentlyFailed)},
+		// The Responses API refusing the login: "unexpected status 401 Unauthorized: {"detail":…}".
+		{Name: "codex-unauthorized", Pattern: `unexpected status 401 Unauthorized`, Class: dead(TokenRevoked)},
 		{Name: "codex-sign-in-again", Pattern: `Please log out and sign in again`, Class: dead(AuthPermanentlyFailed)},
 		{Name: "codex-retry-limit-5xx", Pattern: `exceeded retry limit, last status: 5\d\d`, Class: provDown},
 		{Name: "codex-retry-limit-429", Pattern: `exceeded retry limit, last status: 429`, Class: rateLimit},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,9 +24,9 @@ import (
 //   - An "error" event whose message starts "Reconnecting..." is the CLI retrying by itself
 //     (openai/codex#32984): it is not terminal and judges nothing.
 //   - An "item.completed" of item type "error" is a non-fatal notice (exec_events.rs ErrorItem).
-//   - Messages are judged by the codex output pack (the words are the ones the TUI prints), after a
-//     structured usage_limit_exceeded / usage_limit_reached code and before a few JSONL-only
-//     spellings (a bare "401 Unauthorized").
+//   - Messages (with the structured error and codex_error_info beside them) are judged by the codex
+//     output pack, the rules exec applies to a live child: the words the TUI prints, the backend's
+//     usage_limit_reached / usage_limit_exceeded codes, the Responses API's 401.
 //   - Among the verdicts a stream yields, the strongest route failure wins; without one, a
 //     turn.completed is success, and a failed turn with a message nobody recognises is the user's
 //     failure (child_failure), which a probe then judges by its exit status.
@@ -35,8 +34,6 @@ import (
 // Rule names of the Codex JSONL judge.
 const (
 	RuleCodexTurnCompleted = "codex-jsonl-turn-completed"
-	RuleCodexUsageLimit    = "codex-jsonl-usage-limit"
-	RuleCodexUnauthorized  = "codex-jsonl-unauthorized"
 	RuleCodexTurnFailed    = "codex-jsonl-turn-failed"
 )
 
@@ -191,48 +188,29 @@ func errorMessage(raw json.RawMessage) string {
 
 var (
 	codexTryAgain = regexp.MustCompile(`(?i)try again (?:at|in) [^.]*(?:\.\d[^.]*)?`)
-	codexResetsAt = regexp.MustCompile(`"resets_at"\s*:\s*(\d{10})`)
-	codex401      = regexp.MustCompile(`\b401 Unauthorized\b`)
 )
 
 // judgeCodexMessage judges one error message; structured is the raw error object and
-// codex_error_info, where the machine-readable code lives when the CLI sends one.
+// codex_error_info, where the machine-readable code lives when the CLI sends one. The words and codes
+// are the codex output pack's, the same rules exec applies to a live child, so the two never disagree
+// (TestCodexJSONLAgreesWithExecTap).
 func judgeCodexMessage(msg, structured string, now time.Time, loc *time.Location) classify.Verdict {
-	if all := msg + structured; strings.Contains(all, "usage_limit_exceeded") || strings.Contains(all, "usage_limit_reached") {
-		v := classify.Verdict{Class: classify.QuotaExhausted, Rule: RuleCodexUsageLimit, Source: classify.SourceProbe}
-		v.ResetAt = codexReset(msg+" "+structured, now, loc)
-		return v
-	}
 	m := codexPack()
 	tap := m.Tap(classify.AnyStream, nil)
-	tap.Write([]byte(msg))
+	tap.Write([]byte(strings.NewReplacer("\n", " ", "\r", " ").Replace(msg + " " + structured)))
 	tap.Flush()
 	if v := classify.Judge(classify.Evidence{ExitCode: 1, Hits: tap.Hits()}, m, now, loc); v.IsRouteFailure() {
 		v.Source = classify.SourceProbe
 		if v.Class == classify.QuotaExhausted && v.ResetAt == nil {
-			v.ResetAt = codexReset(msg, now, loc)
+			if t := codexTryAgain.FindString(msg); t != "" {
+				if at, ok := classify.ParseReset(t, now, loc); ok {
+					v.ResetAt = &at
+				}
+			}
 		}
 		return v
 	}
-	if codex401.MatchString(msg) {
-		return classify.Verdict{Class: classify.Dead, Reason: classify.TokenRevoked, Rule: RuleCodexUnauthorized, Source: classify.SourceProbe}
-	}
 	return classify.Verdict{}
-}
-
-func codexReset(s string, now time.Time, loc *time.Location) *time.Time {
-	if m := codexResetsAt.FindStringSubmatch(s); m != nil {
-		if n, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-			t := time.Unix(n, 0).UTC()
-			return &t
-		}
-	}
-	if m := codexTryAgain.FindString(s); m != "" {
-		if t, ok := classify.ParseReset(m, now, loc); ok {
-			return &t
-		}
-	}
-	return nil
 }
 
 // rank orders route classes by how much they say about the account (as classify.Judge does).
