@@ -147,6 +147,9 @@ type Planner struct {
 	last     map[string]string // route key → the verdict this run saw, for the 201 lines
 	warned   int               // store warnings already shown
 	credErr  map[string]*inject.CredentialError
+	// refreshErr is the last refresh that failed without a verdict; it is the exit cause when no
+	// route is left.
+	refreshErr *inject.RefreshError
 }
 
 // NewPlanner prepares a planner for one exec run.
@@ -191,12 +194,15 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 		}
 		st := h.Status(r.AccountKey(), r.Key(), now)
 		retryUnreadable := !st.Selectable && st.SkipReason == state.SkipDead &&
-			st.Reason == string(classify.CredentialUnavailable) && r.Acct.Secret.Backend != config.BackendFile
+			st.Reason == string(classify.CredentialUnavailable) && inject.CredentialFile(r.Acct.Secret) == ""
 		if !st.Selectable && !retryUnreadable {
 			continue
 		}
 		if r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit {
 			continue
+		}
+		if c := p.attemptCap(); c > 0 && p.started >= c {
+			break // the rest are listed as "not tried: attempt limit reached"
 		}
 		if err := inject.CheckNesting(p.opts.Env, r.Provider, p.opts.Nested); err != nil {
 			return nil, nil, err
@@ -204,9 +210,18 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 		p.tried[r.Key()] = true
 		a, err := p.prepare(ctx, r)
 		var ce *inject.CredentialError
+		var re *inject.RefreshError
 		switch {
 		case errors.As(err, &ce):
 			p.recordCredential(r, ce, now)
+			continue
+		case errors.As(err, &re):
+			// A refresh that failed on the network, a 5xx or a held lock proves nothing about the
+			// account (SPEC §8.2): no verdict, but the next route runs, and the failure is the exit
+			// status (204, 203) when no route is left.
+			p.refreshErr = re
+			p.last[r.Key()] = "token refresh failed"
+			p.notify("%s: %s", r.Key(), re.Error())
 			continue
 		case err != nil:
 			return nil, nil, err
@@ -262,7 +277,7 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 	var h *state.Health
 	err := p.store.Update(func(hh *state.Health) error {
 		h = hh
-		p.revive(hh, now)
+		ReviveChangedIn(hh, p.plan.Routes, now)
 		if first {
 			cursor := 0
 			if p.roundRobin() {
@@ -313,8 +328,8 @@ func (p *Planner) mustWrite(h *state.Health, first bool) bool {
 		return true
 	}
 	for _, r := range p.plan.Routes {
-		if dead := h.DeadFingerprint(r.AccountKey()); dead != "" && r.Acct.Secret.Backend == config.BackendFile {
-			if fp := state.Fingerprint(r.Acct.Secret.Path); fp != "" && fp != dead {
+		if dead := h.DeadFingerprint(r.AccountKey()); dead != "" {
+			if fp := credentialFingerprint(r); fp != "" && fp != dead {
 				return true
 			}
 		}
@@ -322,20 +337,16 @@ func (p *Planner) mustWrite(h *state.Health, first bool) bool {
 	return false
 }
 
-// revive moves back dead accounts whose credential file changed. The fingerprint (a read and a hash
-// of the file) is only taken for accounts that are dead.
-func (p *Planner) revive(h *state.Health, now time.Time) {
-	for _, r := range p.plan.Routes {
-		if r.Acct.Secret.Backend == config.BackendFile && h.DeadFingerprint(r.AccountKey()) != "" {
-			h.ReviveIfChanged(r.AccountKey(), state.Fingerprint(r.Acct.Secret.Path), now)
-		}
+// credentialFingerprint is the fingerprint of the account's credential file (file, sops and age
+// secrets), "" for secrets that live elsewhere.
+func credentialFingerprint(r Route) string {
+	if f := inject.CredentialFile(r.Acct.Secret); f != "" {
+		return state.Fingerprint(f)
 	}
+	return ""
 }
 
 func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
-	if c := p.attemptCap(); c > 0 && p.started >= c {
-		return nil, nil
-	}
 	req := inject.Request{
 		Env: p.opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
 		ConfigDirEnv: p.cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
@@ -382,9 +393,7 @@ func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time
 		v.Source = classify.SourceCredentialValidation
 	}
 	ev := state.Evidence{Source: v.Source, ObservedAt: now, Verdict: v.String(), Decision: "next_route"}
-	if r.Acct.Secret.Backend == config.BackendFile {
-		ev.Fingerprint = state.Fingerprint(r.Acct.Secret.Path)
-	}
+	ev.Fingerprint = credentialFingerprint(r)
 	p.update(func(h *state.Health) { h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc) })
 	p.event(state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)}, r)
 	p.last[r.Key()] = v.String()
@@ -423,8 +432,8 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 	exit := e.ExitCode
 	ev := state.Evidence{Source: v.Source, ObservedAt: now, ExitStatus: &exit, Rule: v.Rule,
 		RetryAfterS: v.RetryAfterS, Verdict: v.String(), Decision: decision}
-	if v.Class == classify.Dead && a.Route.Acct.Secret.Backend == config.BackendFile {
-		ev.Fingerprint = state.Fingerprint(a.Route.Acct.Secret.Path)
+	if v.Class == classify.Dead {
+		ev.Fingerprint = credentialFingerprint(a.Route)
 	}
 	r := a.Route
 	p.update(func(h *state.Health) {
@@ -539,6 +548,9 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 			nre.Cause = ce
 		}
 	}
+	if nre.Cause == nil && p.refreshErr != nil && p.started == 0 {
+		nre.Cause = p.refreshErr
+	}
 	for _, l := range lines {
 		nre.Lines = append(nre.Lines, l.text)
 	}
@@ -591,7 +603,7 @@ func (p *Planner) addReport(a *Attempt, e Ended, v classify.Verdict, decision st
 	p.report.Attempts = append(p.report.Attempts, ReportAttempt{
 		Attempt: a.Number, Provider: a.Route.Provider, Account: a.Route.Account, Capability: a.Route.Capability,
 		StartedAt: e.StartedAt.UTC(), DurationMS: e.Duration.Milliseconds(), ExitCode: e.ExitCode, Signal: e.Signal,
-		Verdict:  ReportVerdict{Class: string(v.Class), Reason: string(v.Reason), Rule: v.Rule, ResetAt: v.ResetAt},
+		Verdict:  ReportVerdict{Class: string(v.Class), Reason: string(v.Reason), Rule: v.Rule, ResetAt: utc(v.ResetAt)},
 		Decision: decision,
 	})
 }
