@@ -102,7 +102,7 @@ func buildDiscover(app *App, cs configState) discoverOutput {
 		dp.Configured = dp.ConfiguredAccounts > 0
 		for _, bin := range def.Detection.BinaryNames {
 			b := discoverBinary{Name: bin}
-			if p := lookPath(bin, app.Getenv("PATH")); p != "" {
+			if p, err := providers.LookPath(bin, app.Getenv("PATH")); err == nil {
 				b.Found, b.Path = true, &p
 				dp.Detected = true
 			}
@@ -217,28 +217,6 @@ func uniq(in []string) []string {
 		}
 	}
 	return out
-}
-
-// lookPath finds an executable in the given PATH (the invocation's, not the process's: tests run Main
-// in process with their own environment).
-func lookPath(name, path string) string {
-	if strings.ContainsRune(name, os.PathSeparator) {
-		return ""
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
 }
 
 func writeDiscoverText(w io.Writer, out discoverOutput, cs configState) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -200,8 +201,8 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 	defer lock.Release()
 
 	a := t.Action
-	path, ok := routes.LookPath(a.Argv[0], app.Getenv("PATH"))
-	if !ok {
+	path, err := providers.LookPath(a.Argv[0], app.Getenv("PATH"))
+	if err != nil {
 		res.Outcome, res.ExitCode = routes.RepairExecutorNotFound, 127
 		res.Message = fmt.Sprintf("%s: command not found on PATH", a.Argv[0])
 		return

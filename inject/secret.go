@@ -22,6 +22,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -302,7 +303,9 @@ func run(ctx context.Context, argv []string, env Env) ([]byte, *runErr) {
 	environ := env.environ()
 	prog := argv[0]
 	name := filepath.Base(prog)
-	path, err := lookPath(prog, environ)
+	// The PATH of the environment the secret command runs in, not the process's.
+	pathEnv, _ := env.lookup("PATH")
+	path, err := providers.LookPath(prog, pathEnv)
 	if err != nil {
 		return nil, &runErr{program: name, missing: true}
 	}
@@ -352,31 +355,6 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 		return 0, errTooLarge
 	}
 	return c.b.Write(p)
-}
-
-// lookPath resolves prog with the PATH of environ, not the process's: the secret command runs in
-// the environment cmd was handed.
-func lookPath(prog string, environ []string) (string, error) {
-	if strings.ContainsRune(prog, filepath.Separator) || strings.ContainsRune(prog, '/') {
-		return exec.LookPath(prog)
-	}
-	pathVar := ""
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == "PATH" {
-			pathVar = v
-			break
-		}
-	}
-	for _, dir := range filepath.SplitList(pathVar) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, prog)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0) {
-			return p, nil
-		}
-	}
-	return "", exec.ErrNotFound
 }
 
 func readCommand(ctx context.Context, argv []string, env Env) (Secret, error) {

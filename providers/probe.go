@@ -499,7 +499,8 @@ func runCommand(ctx context.Context, def Definition, p Probe, tok Token, env []s
 		argv[i] = x
 	}
 	ev.Program = filepath.Base(argv[0])
-	path, err := lookPath(argv[0], env)
+	pathEnv, _ := lookupEnv(env, "PATH")
+	path, err := LookPath(argv[0], pathEnv)
 	if err != nil {
 		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("probe command %s", ev.Program), Code: 127, Err: err,
 			hints: []string{fmt.Sprintf("install %s or put it on PATH (oauth-mux doctor runtime lists what each provider needs)", ev.Program)}}
@@ -617,24 +618,6 @@ func judgeOutput(rules []classify.OutputRule, ev ProbeEvidence, stdout, stderr [
 	}
 	v.Source = classify.SourceProbe
 	return v, true
-}
-
-// lookPath finds a program with the PATH of the probe's environment, not oauth-mux's own.
-func lookPath(name string, env []string) (string, error) {
-	if strings.ContainsRune(name, os.PathSeparator) {
-		return exec.LookPath(name)
-	}
-	pathEnv, _ := lookupEnv(env, "PATH")
-	for _, dir := range filepath.SplitList(pathEnv) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", exec.ErrNotFound
 }
 
 func startCause(err error) error {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
@@ -129,9 +128,9 @@ func CheckReadiness(cfg *config.Config, provider, account string, opts Readiness
 	r := Readiness{Provider: provider, Account: account, RequiredBinaries: []BinaryCheck{},
 		SessionFiles: []SessionCheck{}, Issues: []Issue{}}
 	for _, name := range def.Runtime.RequiredBinaries {
-		path, ok := LookPath(name, getenv("PATH"))
-		r.RequiredBinaries = append(r.RequiredBinaries, BinaryCheck{Name: name, Found: ok, Path: path})
-		if !ok {
+		path, err := providers.LookPath(name, getenv("PATH"))
+		r.RequiredBinaries = append(r.RequiredBinaries, BinaryCheck{Name: name, Found: err == nil, Path: path})
+		if err != nil {
 			r.Issues = append(r.Issues, Issue{Kind: IssueBinaryMissing, Detail: name})
 		}
 	}
@@ -203,30 +202,4 @@ func writable(dir string) bool {
 	f.Close()
 	os.Remove(p)
 	return true
-}
-
-// LookPath finds an executable on the given PATH (the invocation's, not the process's: tests and
-// `exec` hand oauth-mux an environment of their own). A name with a slash is checked as is.
-func LookPath(name, path string) (string, bool) {
-	if name == "" {
-		return "", false
-	}
-	if strings.ContainsRune(name, '/') {
-		return name, isExecutable(name)
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		if isExecutable(p) {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
