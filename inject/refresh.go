@@ -294,7 +294,7 @@ func mergeToken(c providers.Credential, raw []byte, access, refresh string, nt *
 	if !exp.IsZero() {
 		switch {
 		case c.ExpiresAtPath != "":
-			old, _ := getPath(obj, c.ExpiresAtPath)
+			old, _ := providers.LookupPath(obj, c.ExpiresAtPath)
 			var v any
 			switch o := old.(type) {
 			case string:
@@ -346,20 +346,8 @@ func mergeToken(c providers.Credential, raw []byte, access, refresh string, nt *
 	return out, nil
 }
 
-func getPath(obj map[string]any, p string) (any, bool) {
-	var cur any = obj
-	for _, seg := range strings.Split(p, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[seg]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
+// setPath stores v at a definition's dot path (the paths providers.LookupPath reads), creating the
+// objects on the way; a segment that holds something else than an object is an error.
 func setPath(obj map[string]any, p string, v any) error {
 	segs := strings.Split(p, ".")
 	cur := obj

@@ -183,8 +183,10 @@ func rawKey(def Definition, b []byte) (Token, error) {
 	return Token{AccessToken: s, APIKey: true, Metered: def.Credential.APIKeyMetered}, nil
 }
 
-// lookup walks a dot-separated path through nested objects (and arrays, by index).
-func lookup(obj map[string]any, p string) (any, bool) {
+// LookupPath walks a definition's dot-separated JSON path (SPEC §5.1: "tokens.access_token") through
+// nested objects, and arrays by index, of a decoded credential. It is the one reading of those paths:
+// inject's refresh merge reads the old values with it, so both sides agree on what a path names.
+func LookupPath(obj map[string]any, p string) (any, bool) {
 	var cur any = obj
 	for seg := range strings.SplitSeq(p, ".") {
 		switch v := cur.(type) {
@@ -210,7 +212,7 @@ func lookup(obj map[string]any, p string) (any, bool) {
 // stringAt returns the string at p, "" when absent or null. Tokens travel in environment variables and
 // HTTP headers, where NUL, CR and LF are either impossible or an injection, so they are refused here.
 func stringAt(obj map[string]any, p, what string) (string, error) {
-	v, ok := lookup(obj, p)
+	v, ok := LookupPath(obj, p)
 	if !ok || v == nil {
 		return "", nil
 	}
@@ -227,17 +229,17 @@ func stringAt(obj map[string]any, p, what string) (string, error) {
 
 func expiry(c Credential, obj map[string]any, modTime time.Time) (*time.Time, error) {
 	if c.ExpiresAtPath != "" {
-		if v, ok := lookup(obj, c.ExpiresAtPath); ok && v != nil {
+		if v, ok := LookupPath(obj, c.ExpiresAtPath); ok && v != nil {
 			return absoluteExpiry(c, v)
 		}
 	}
 	if c.ExpiresInPath != "" {
-		if v, ok := lookup(obj, c.ExpiresInPath); ok && v != nil {
+		if v, ok := LookupPath(obj, c.ExpiresInPath); ok && v != nil {
 			return relativeExpiry(c.ExpiresInPath, v, modTime)
 		}
 	}
 	if c.ExpiresFromJWTPath != "" {
-		if v, ok := lookup(obj, c.ExpiresFromJWTPath); ok {
+		if v, ok := LookupPath(obj, c.ExpiresFromJWTPath); ok {
 			if s, ok := v.(string); ok {
 				// A token that is not a JWT (or has no exp) just has an unknown expiry: the upstream
 				// CLI that owns it knows better than we do.
