@@ -120,6 +120,8 @@ func CheckNesting(parentEnv []string, provider string, nested bool) error {
 	return nil
 }
 
+// lookupEnv reads name from an environment list: the last assignment wins, as in exec and getenv(3)
+// on a de-duplicated environment.
 func lookupEnv(env []string, name string) (string, bool) {
 	for i := len(env) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {

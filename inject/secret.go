@@ -54,16 +54,7 @@ func (e Env) environ() []string {
 	return e.Environ
 }
 
-func (e Env) lookup(name string) (string, bool) {
-	env := e.environ()
-	// The last assignment wins, as in exec and getenv(3) on a de-duplicated environment.
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
+func (e Env) lookup(name string) (string, bool) { return lookupEnv(e.environ(), name) }
 
 // Secret is the raw credential a backend returned, with what write-back and expiry need to know.
 // Its String and GoString never show the bytes, so a stray %v cannot leak it.
