@@ -8,6 +8,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
@@ -483,13 +484,14 @@ func shellLine(env map[string]string, argv []string) string {
 	return strings.Join(parts, " ")
 }
 
+// shellQuote leaves a word of plain characters bare and quotes anything else the way env output does.
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
 	}) < 0 {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return inject.QuotePOSIX(s)
 }
 
 // nextCommands names what to run next: exec on the selected route, else the first repair.
