@@ -115,9 +115,6 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 	return m, nil
 }
 
-// Rules returns the compiled rules (a copy).
-func (m *Matcher) Rules() []OutputRule { return append([]OutputRule(nil), m.rules...) }
-
 // Keywords returns, for each rule, the literals of its prefilter (nil: checked on every line); a
 // literal of a case-insensitive pattern is lower-cased.
 func (m *Matcher) Keywords() [][]string {

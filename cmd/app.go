@@ -65,9 +65,3 @@ func IsTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
 	return ok && isTerminal(f.Fd())
 }
-
-// Color reports whether output to w may use colour: a terminal, NO_COLOR unset or empty
-// (https://no-color.org), and TERM not "dumb".
-func (a *App) Color(w any) bool {
-	return a.Getenv("NO_COLOR") == "" && a.Getenv("TERM") != "dumb" && IsTerminal(w)
-}

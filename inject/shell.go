@@ -15,9 +15,6 @@ const (
 	ShellPOSIX = "posix"
 )
 
-// Shells lists the dialects, for flag validation and completions.
-var Shells = []string{ShellBash, ShellFish, ShellKsh, ShellPOSIX, ShellZsh}
-
 // NormalizeShell maps a shell's name or path (bash, /bin/zsh, -bash, mksh, sh, dash…) to a dialect;
 // ok is false when the name is not one we know, in which case the dialect is posix.
 func NormalizeShell(name string) (dialect string, ok bool) {

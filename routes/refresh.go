@@ -28,16 +28,13 @@ const (
 
 // Reasons a refresh is not admitted or failed, beside the dead verdict reasons.
 const (
-	ReasonUpstreamOwner    = "upstream_cli_login"
-	ReasonExternalOwner    = "external_secret_owner"
-	ReasonManualOnly       = "manual_only"
-	ReasonReadOnlyBackend  = "read_only_backend"
-	ReasonNoTokenEndpoint  = "no_token_endpoint"
-	ReasonNetwork          = "network"
-	ReasonRefreshFailed    = "refresh_failed"
-	ReasonExpiryUnknown    = "expiry_unknown"
-	ReasonNoRefreshToken   = "no_refresh_token"
-	ReasonCredentialUnread = "credential_unavailable"
+	ReasonUpstreamOwner   = "upstream_cli_login"
+	ReasonExternalOwner   = "external_secret_owner"
+	ReasonManualOnly      = "manual_only"
+	ReasonReadOnlyBackend = "read_only_backend"
+	ReasonNoTokenEndpoint = "no_token_endpoint"
+	ReasonNetwork         = "network"
+	ReasonRefreshFailed   = "refresh_failed"
 )
 
 // RefreshAdmission says whether oauth-mux may refresh r's credential itself (SPEC §8.2): the

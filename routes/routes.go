@@ -9,7 +9,6 @@ package routes
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -245,15 +244,4 @@ func newRoute(cfg *config.Config, ref config.RouteRef, order int) (Route, error)
 	}
 	return Route{Provider: ref.Provider, Account: ref.Account, Capability: capName, Kind: kind, Def: def,
 		Acct: acct, Order: order}, nil
-}
-
-// Providers lists the distinct providers of the plan's routes, in order.
-func (p *Plan) Providers() []string {
-	var out []string
-	for _, r := range p.Routes {
-		if !slices.Contains(out, r.Provider) {
-			out = append(out, r.Provider)
-		}
-	}
-	return out
 }

@@ -101,7 +101,6 @@ type Session struct {
 
 	sigCh    chan os.Signal
 	sigDone  chan struct{}
-	received atomic.Int32 // last forwarded signal oauth-mux received
 	stopSig  atomic.Int32 // first SIGHUP/SIGINT/SIGTERM received
 	stopCh   chan struct{}
 	stopOnce sync.Once
@@ -273,10 +272,6 @@ func (s *Session) UsesPTY() bool { return s.usePTY }
 // Raw reports whether the user's terminal is in raw mode (so that a line needs "\r\n").
 func (s *Session) Raw() bool { return s.raw.Load() }
 
-// ReceivedSignal returns the last of SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 that oauth-mux
-// itself received, or 0.
-func (s *Session) ReceivedSignal() syscall.Signal { return syscall.Signal(s.received.Load()) }
-
 // stopSignal returns the SIGHUP, SIGINT or SIGTERM that asked oauth-mux to stop, or 0.
 func (s *Session) stopSignal() syscall.Signal { return syscall.Signal(s.stopSig.Load()) }
 
@@ -333,7 +328,6 @@ func (s *Session) signalLoop() {
 				}
 				continue
 			}
-			s.received.Store(int32(ss))
 			if isStopSignal(ss) {
 				s.stopSig.CompareAndSwap(0, int32(ss))
 				s.stopOnce.Do(func() { close(s.stopCh) })
