@@ -3,7 +3,7 @@ package supervise
 import (
 	"context"
 	"errors"
-
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -32,6 +32,15 @@ type Attempt struct {
 	Label  string
 	Number int
 }
+
+// String names the attempt by its label only: Env holds the account's credential and Argv may hold
+// the user's prompt, and neither may reach a log line through a stray %v.
+func (a Attempt) String() string {
+	return fmt.Sprintf("supervise.Attempt{%s #%d, %d args, %d env}", a.Label, a.Number, len(a.Argv), len(a.Env))
+}
+
+// GoString keeps %#v as quiet as %v.
+func (a Attempt) GoString() string { return a.String() }
 
 // Outcome is what happened to one attempt.
 type Outcome struct {
