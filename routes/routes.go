@@ -1,9 +1,15 @@
 // Package routes owns the routes of a run: which `provider:account#capability` candidates a command
 // line and config give (SPEC §5.2 provider choice), which of them recorded health lets through
 // (§6.2.1, with the spend guard), the order strategies and affinity give them (§6.3), and the Planner
-// that hands the supervisor its next attempt and records what became of it.
+// that hands the supervisor its next attempt and records what became of it. Around the same routes it
+// owns the no-spend views (runtime readiness, Explain for `route select|explain`, the repair choice
+// of `repair-plan`), `probe` down the candidates (Probe), and token refresh of whole accounts
+// (RefreshAccount, keepalive timing), with the health and events each records.
 //
-// It must not run children, touch terminals or print: supervise runs, cmd talks to the user.
+// It must not touch terminals or print (cmd talks to the user; routes hands it lines through Notify
+// callbacks and errors with hints) and must not run the user's command (supervise does): the only
+// processes it starts are capability probes, through providers.RunProbe, and secret commands, through
+// inject.
 package routes
 
 import (
