@@ -1,8 +1,8 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -154,10 +154,11 @@ func (a *App) State() (string, *state.Store, error) {
 
 func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }
 
+// writeJSONFile writes v the way writeJSON prints it, replacing path atomically (0600).
 func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	if err := writeJSON(&b, v); err != nil {
 		return err
 	}
-	return state.WriteFileAtomic(path, append(b, '\n'), 0o600)
+	return state.WriteFileAtomic(path, b.Bytes(), 0o600)
 }
