@@ -268,8 +268,9 @@ func recordProbe(store *state.Store, opts ProbeOptions, plan *Plan, sc state.Sco
 	if se.RetryAfterS > 0 {
 		fields["retry_after_s"] = se.RetryAfterS
 	}
-	if v.Class == classify.Dead && r.Acct.Secret.Backend == config.BackendFile {
-		se.Fingerprint = state.Fingerprint(r.Acct.Secret.Path)
+	if v.Class == classify.Dead {
+		// The same file exec fingerprints (file, sops, age): a re-login changes it (SPEC §8.3).
+		se.Fingerprint = credentialFingerprint(r)
 	}
 	if err := store.Update(func(h *state.Health) error {
 		h.ApplyVerdict(r.AccountKey(), r.Key(), v, se, now, sc)
