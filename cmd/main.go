@@ -44,28 +44,26 @@ type exitRequest struct{ code int }
 // kongUsageError is kong's own exit status for a parse error; SPEC §10 says 2.
 const kongUsageError = 80
 
-func run(app *App, args []string) (code int) {
-	cli := &CLI{}
-	ctx := context.Background()
-	parser, err := kong.New(cli,
+// kongOptions configures a parser of either grammar (CLI, or execCLI for the fast path) the same way.
+func kongOptions(app *App, stdout, stderr io.Writer) []kong.Option {
+	return []kong.Option{
 		kong.Name("oauth-mux"),
 		kong.Description("Run AI-harness and API CLIs on the first healthy account, and fail over when an account is spent."),
-		kong.Writers(app.Stdio.Out, app.Stdio.Err),
+		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(exitRequest{c}) }),
 		kong.ExplicitGroups(commandGroups),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Vars{"version": versionLine()},
 		kong.Bind(app),
-		kong.BindTo(ctx, (*context.Context)(nil)),
-	)
-	if err != nil {
-		// The grammar is ours: a failure here is a bug, not a user error.
-		fmt.Fprintf(app.Stdio.Err, "oauth-mux: error: internal: %v\n", err)
-		return 1
+		kong.BindTo(context.Background(), (*context.Context)(nil)),
 	}
-	app.parser = parser
-	app.Globals = &cli.Globals
+}
 
+func run(app *App, args []string) int { return runWith(app, args, true) }
+
+// runWith is run, with the exec fast path optional so a test can hold the two grammars to the same
+// results.
+func runWith(app *App, args []string, fast bool) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			req, ok := r.(exitRequest)
@@ -78,6 +76,23 @@ func run(app *App, args []string) (code int) {
 			}
 		}
 	}()
+
+	if kctx, ok := parseExec(app, args); fast && ok {
+		if err := kctx.Run(); err != nil {
+			return Report(app.Stdio.Err, err)
+		}
+		return 0
+	}
+
+	cli := &CLI{}
+	parser, err := kong.New(cli, kongOptions(app, app.Stdio.Out, app.Stdio.Err)...)
+	if err != nil {
+		// The grammar is ours: a failure here is a bug, not a user error.
+		fmt.Fprintf(app.Stdio.Err, "oauth-mux: error: internal: %v\n", err)
+		return 1
+	}
+	app.parser = parser
+	app.Globals = &cli.Globals
 
 	if len(args) == 0 {
 		// Like `go`: a bare invocation is a usage error, but a helpful one.
@@ -106,6 +121,63 @@ func run(app *App, args []string) (code int) {
 		return Report(app.Stdio.Err, err)
 	}
 	return 0
+}
+
+// execCLI is the grammar of `exec` alone. Building kong's model of the whole CLI (every command,
+// flag and tag, by reflection, each allocation a fresh page in a new process) was about a third of a
+// cold `oauth-mux exec`'s CPU; exec is the command whose start-up is on the user's path every time,
+// so it is parsed with this grammar first. The Exec field must stay the CLI's (a test compares them).
+type execCLI struct {
+	Globals
+	Exec ExecCmd `cmd:"" group:"run" help:"Run a command on the first healthy account; fail over when the account is spent."`
+}
+
+// parseExec parses args with execCLI when they name the exec command. It reports false, having
+// printed nothing and changed nothing, for anything the small grammar does not accept cleanly: a
+// parse error, --help or --version (whose output describes the whole CLI). The caller then parses
+// args with the full grammar, so every message and exit status is the full grammar's.
+func parseExec(app *App, args []string) (kctx *kong.Context, ok bool) {
+	if !namesExec(args) {
+		return nil, false
+	}
+	cli := &execCLI{}
+	parser, err := kong.New(cli, kongOptions(app, io.Discard, io.Discard)...)
+	if err != nil {
+		return nil, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, exit := r.(exitRequest); !exit {
+				panic(r)
+			}
+			kctx, ok = nil, false
+		}
+	}()
+	kctx, err = parser.Parse(args)
+	if err != nil {
+		return nil, false
+	}
+	parser.Stdout, parser.Stderr = app.Stdio.Out, app.Stdio.Err
+	app.parser = parser
+	app.Globals = &cli.Globals
+	return kctx, true
+}
+
+// namesExec reports whether the first word after the global flags is "exec": the only case in which
+// parseExec is worth trying.
+func namesExec(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "exec":
+			return true
+		case a == "--config":
+			i++ // its value
+		case strings.HasPrefix(a, "--config="), a == "--json":
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {
