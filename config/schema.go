@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +51,7 @@ func (w *walker) walk(v any, t reflect.Type, path string) {
 			return
 		}
 		fields := structFields(t)
-		for _, k := range sortedKeys(m) {
+		for _, k := range sortedNames(m) {
 			f, ok := fields[k]
 			if !ok {
 				w.unknown = append(w.unknown, keyPath(path, k))
@@ -67,7 +66,7 @@ func (w *walker) walk(v any, t reflect.Type, path string) {
 			w.bad(path, "expected an object, got %s", jsonKind(v))
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range sortedNames(m) {
 			w.walk(m[k], t.Elem(), keyPath(path, k))
 		}
 	case reflect.Slice, reflect.Array:
@@ -150,15 +149,6 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 	}
 	fieldCache.Store(t, m)
 	return m
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func jsonKind(v any) string {
