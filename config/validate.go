@@ -416,6 +416,15 @@ func (v *validator) definition(key string, d providers.Definition) {
 			v.add(fmt.Sprintf("%s[%d]", path+".injection.scrub_env", i), "%q is not an environment variable name", e)
 		}
 	}
+	// Both would otherwise pass validation and fail every exec on the provider at launch.
+	if err := providers.CheckCredentialFilename(inj.CredentialFilename); err != nil {
+		v.add(path+".injection.credential_filename", "%q must be a clean relative path inside the config dir", inj.CredentialFilename)
+	}
+	if inj.CredentialTemplate != "" {
+		if err := providers.CheckCredentialTemplate(inj.CredentialTemplate); err != nil {
+			v.add(path+".injection.credential_template", "does not parse: %s", strings.TrimPrefix(err.Error(), "credential_template: "))
+		}
+	}
 	switch d.Repair.Owner {
 	case "", providers.OwnerOAuthMuxRefresh, providers.OwnerUpstreamCLILogin, providers.OwnerExternalSecretOwner, providers.OwnerManualOnly:
 	default:

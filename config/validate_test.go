@@ -161,6 +161,8 @@ func TestValidationRules(t *testing.T) {
 		{"capability alias clash", func(m obj) { caps(m)[1].(obj)["aliases"] = []any{"talk"} }, "provider_definitions.acme.capabilities[1].aliases[0]", `"talk" is already used`},
 		{"direct_env token", func(m obj) { acme(m)["injection"].(obj)["direct_env"] = []any{[]any{"X", "id_token"}} }, "provider_definitions.acme.injection.direct_env[0]", `unknown token "id_token"`},
 		{"scrub_env name", func(m obj) { acme(m)["injection"].(obj)["scrub_env"] = []any{"A B"} }, "provider_definitions.acme.injection.scrub_env[0]", "not an environment variable name"},
+		{"credential_filename escapes", func(m obj) { acme(m)["injection"].(obj)["credential_filename"] = "../auth.json" }, "provider_definitions.acme.injection.credential_filename", "clean relative path"},
+		{"credential_template parse", func(m obj) { acme(m)["injection"].(obj)["credential_template"] = `{"t": {{json .AccessToken}` }, "provider_definitions.acme.injection.credential_template", "does not parse"},
 		{"expires unit", func(m obj) { acme(m)["credential"] = obj{"expires_at_unit": "hours"} }, "provider_definitions.acme.credential.expires_at_unit", `unknown unit "hours"`},
 		{"token type", func(m obj) { acme(m)["credential"] = obj{"token_type": "mac"} }, "provider_definitions.acme.credential.token_type", `unknown token type "mac"`},
 		{"repair owner", func(m obj) { acme(m)["repair"] = obj{"owner": "me"} }, "provider_definitions.acme.repair.owner", `unknown repair owner "me"`},
