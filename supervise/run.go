@@ -89,8 +89,9 @@ var (
 )
 
 const (
-	pipeSize = 1 << 20
-	copyBuf  = 1 << 20
+	pipeSize   = 1 << 20
+	copyBuf    = 1 << 20
+	copyBufMin = 32 << 10
 )
 
 func envLookup(env []string, key string) (string, bool) {
@@ -465,8 +466,13 @@ func restoreForeground(fd int) {
 // buffering). The user gets every byte unchanged (crlf only on a raw terminal, where the kernel no
 // longer adds the "\r"); the tap sees the child's bytes as written. When the user's side is gone
 // (EPIPE from "… | head") a pipe is closed so that the child gets SIGPIPE as it would without us.
+//
+// The buffer starts small and doubles up to copyBuf each time a read fills it: a child that streams
+// gets 1 MiB reads after five rounds, and a short one does not make a fresh process allocate two
+// 1 MiB buffers, which alone crossed the runtime's 4 MB first-GC goal and cost every short exec a
+// garbage collection.
 func copyOut(dst io.Writer, f *os.File, src io.Reader, tap tapWriter, crlf, closeOnWriteErr bool) {
-	buf := make([]byte, copyBuf)
+	buf := make([]byte, copyBufMin)
 	var tmp []byte
 	dstOK := true
 	for {
@@ -489,6 +495,9 @@ func copyOut(dst io.Writer, f *os.File, src io.Reader, tap tapWriter, crlf, clos
 				}
 			}
 			_, _ = tap.Write(p)
+			if n == len(buf) && len(buf) < copyBuf {
+				buf = make([]byte, min(2*len(buf), copyBuf))
+			}
 		}
 		if err != nil {
 			// EIO from a pty master means every slave is closed: the pty's EOF.
