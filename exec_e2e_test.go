@@ -601,3 +601,53 @@ func TestExecNoRouteOrder(t *testing.T) {
 		t.Errorf("resets not descending: %v", times)
 	}
 }
+
+// TestExecStopWhilePreparing: a SIGTERM that arrives while oauth-mux is still preparing an account
+// (here a slow secret command; a refresh or a wait for an account lock are the same) ends the run at
+// once, starts no child, and records nothing against the account: a cancelled read is no evidence.
+func TestExecStopWhilePreparing(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	e := newE2E(t, `{
+  "version": 1,
+  "providers": {"github": {"accounts": {"slow": {"secret": {"backend": "command",
+    "command": ["sh", "-c", "echo ready > \"$OMUX_TEST_DIR/ready\"; sleep 30; echo tok"]}}}}}
+}`)
+	e.env = append(e.env, "OMUX_TEST_DIR="+e.dir)
+	c := e.command("exec", "--provider", "github", "--", "sh", "-c", `echo started > "$0/started"`, e.dir)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFile(t, filepath.Join(e.dir, "ready"), 10*time.Second)
+	start := time.Now()
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		_ = c.Process.Kill()
+		t.Fatalf("oauth-mux did not end after SIGTERM while preparing; stderr:\n%s", errb.String())
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("ending took %v", el)
+	}
+	if ws := waitStatus(t, err); !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("oauth-mux ended with %v (exit %d), want death by SIGTERM; stderr:\n%s", ws, ws.ExitStatus(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "started")); err == nil {
+		t.Error("a child was started after the user's SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(e.state, "health.json")); err == nil {
+		if r := e.health().Record("github:slow"); r != nil && r.Liveness.State == state.StateDead {
+			t.Errorf("the cancelled secret read marked the account dead: %+v", r.Liveness)
+		}
+	}
+}

@@ -209,6 +209,11 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 		}
 		p.tried[r.Key()] = true
 		a, err := p.prepare(ctx, r)
+		if err != nil && ctx.Err() != nil {
+			// Cancelled (the user's ^C while a secret command or a refresh ran): no evidence about
+			// the account.
+			return nil, nil, ctx.Err()
+		}
 		var ce *inject.CredentialError
 		var re *inject.RefreshError
 		switch {

@@ -107,6 +107,24 @@ func exitCodeOf(err error, def int) int {
 	return def
 }
 
+// nextStoppable asks the planner for the next attempt under a context that a SIGHUP, SIGINT or
+// SIGTERM to oauth-mux cancels, so preparing one (a token refresh, up to 30 s waiting for an account
+// lock) does not outlast the user's ^C.
+func nextStoppable(ctx context.Context, s *Session, p Planner) (Attempt, Decision, error) {
+	nctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-s.Stopped():
+			cancel()
+		case <-done:
+		}
+	}()
+	return p.Next(nctx)
+}
+
 // Loop runs attempts until the planner is done (SPEC §6.2).
 func Loop(ctx context.Context, s *Session, p Planner, opts LoopOptions) Result {
 	now := opts.Now
@@ -144,7 +162,13 @@ func Loop(ctx context.Context, s *Session, p Planner, opts LoopOptions) Result {
 			res.ExitCode, res.Err = 1, err
 			return res
 		}
-		a, d, err := p.Next(ctx)
+		a, d, err := nextStoppable(ctx, s, p)
+		if r, ok := stopped(); ok {
+			// A stop signal arrived while the planner prepared (a refresh, a wait for an account
+			// lock): no child is started for it.
+			flushPending("")
+			return r
+		}
 		if err != nil {
 			flushPending("")
 			res.ExitCode, res.Err = exitCodeOf(err, 1), err
