@@ -226,11 +226,15 @@ func (k *keepalive) report(results []routes.RefreshResult) {
 		return
 	}
 	if k.app.JSON {
+		// One compact JSON line per pass (JSON lines, for a log or a pipe), like writeJSON unescaped.
 		enc := json.NewEncoder(k.app.Stdio.Out)
-		_ = enc.Encode(struct {
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(struct {
 			Ts       string                 `json:"ts"`
 			Accounts []routes.RefreshResult `json:"accounts"`
-		}{time.Now().UTC().Format(time.RFC3339), results})
+		}{time.Now().UTC().Format(time.RFC3339), results}); err != nil {
+			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: warning: keepalive report: %v\n", err)
+		}
 		return
 	}
 	printRefreshResults(k.app.Stdio.Out, results, true)

@@ -452,7 +452,7 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 		"verdict": string(v.Class), "rule": v.Rule, "duration_ms": e.Duration.Milliseconds()}
 	p.event(state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(v.Reason), Fields: fields}, r)
 	p.addReport(a, e, v, decision)
-	p.last[r.Key()] = describe(v, p.opts.Loc)
+	p.last[r.Key()] = describe(v)
 
 	switch d.Action {
 	case policy.FailOver, policy.SkipProvider:
@@ -460,15 +460,15 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 			p.skipProv[r.Provider] = true
 		}
 		p.event(state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: string(v.Class)}, r)
-		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v, p.opts.Loc)}
+		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v)}
 	}
 	if d.Why != "" {
-		return Step{Action: StepFinish, Message: r.Key() + " " + describe(v, p.opts.Loc) + "; not restarting: " + d.Why}
+		return Step{Action: StepFinish, Message: r.Key() + " " + describe(v) + "; not restarting: " + d.Why}
 	}
 	return Step{Action: StepFinish}
 }
 
-func describe(v classify.Verdict, loc *time.Location) string {
+func describe(v classify.Verdict) string {
 	s := v.String()
 	if v.ResetAt != nil {
 		s += " until " + v.ResetAt.UTC().Format(time.RFC3339)

@@ -154,7 +154,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 	}
 	nre := &NoRouteError{Label: plan.Label}
 	for _, pr := range rep.Routes {
-		nre.Lines = append(nre.Lines, pr.Key+"  "+pr.describe(opts.Loc))
+		nre.Lines = append(nre.Lines, pr.Key+"  "+pr.describe())
 	}
 	return rep, &probeNoRoute{nre}
 }
@@ -169,10 +169,10 @@ func (e *probeNoRoute) Hints() []string {
 	return []string{"see each route with: oauth-mux health; repair a dead account with: oauth-mux repair-plan"}
 }
 
-func (pr ProbeRoute) describe(loc *time.Location) string {
+func (pr ProbeRoute) describe() string {
 	switch {
 	case pr.Verdict != nil:
-		return describe(*pr.Verdict, loc)
+		return describe(*pr.Verdict)
 	case pr.Skip != "":
 		return "skipped: " + pr.Skip
 	case pr.Error != "":
