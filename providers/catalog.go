@@ -56,39 +56,76 @@ const GenericName = "generic"
 // The output rule packs for supervised children live in classify (the output vocabulary is
 // classify's) and are joined to the catalog here, by provider name, at load time: codex, claude and
 // github have packs (SPEC §5.4); classify.Pack returns nil for the others.
-var loadBuiltins = sync.OnceValues(func() (map[string]Definition, error) {
+//
+// Each file is decoded the first time its definition is asked for: a run that uses one provider
+// decodes one file. Decoding the whole catalog up front (reflection over every definition, in a fresh
+// process) was ~3% of a cold `oauth-mux exec`'s CPU, for eight definitions it never looked at.
+var builtinFiles = sync.OnceValues(func() (map[string]func() (Definition, error), error) {
 	entries, err := catalogFS.ReadDir("catalog")
 	if err != nil {
 		return nil, err
 	}
-	defs := make(map[string]Definition, len(entries))
+	files := make(map[string]func() (Definition, error), len(entries))
 	for _, e := range entries {
-		data, err := catalogFS.ReadFile("catalog/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		// Strict decoding: a misspelt key in the catalog would otherwise vanish silently.
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		var d Definition
-		if err := dec.Decode(&d); err != nil {
-			return nil, fmt.Errorf("catalog/%s: %w", e.Name(), err)
-		}
-		want := strings.TrimSuffix(e.Name(), path.Ext(e.Name()))
-		if d.Name != want {
-			return nil, fmt.Errorf("catalog/%s: name %q does not match the file name", e.Name(), d.Name)
-		}
-		d.OutputRules = append(d.OutputRules, classify.Pack(d.Name)...)
-		defs[d.Name] = d
+		file := e.Name()
+		files[strings.TrimSuffix(file, path.Ext(file))] = sync.OnceValues(func() (Definition, error) { return decodeBuiltin(file) })
 	}
-	return defs, nil
+	return files, nil
 })
 
-func builtins() map[string]Definition {
-	defs, err := loadBuiltins()
+func decodeBuiltin(file string) (Definition, error) {
+	data, err := catalogFS.ReadFile("catalog/" + file)
+	if err != nil {
+		return Definition{}, err
+	}
+	// Strict decoding: a misspelt key in the catalog would otherwise vanish silently.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var d Definition
+	if err := dec.Decode(&d); err != nil {
+		return Definition{}, fmt.Errorf("catalog/%s: %w", file, err)
+	}
+	if want := strings.TrimSuffix(file, path.Ext(file)); d.Name != want {
+		return Definition{}, fmt.Errorf("catalog/%s: name %q does not match the file name", file, d.Name)
+	}
+	d.OutputRules = append(d.OutputRules, classify.Pack(d.Name)...)
+	return d, nil
+}
+
+// builtin returns the shared decoded built-in called name: callers clone it before handing it out.
+func builtin(name string) (Definition, bool) {
+	files, err := builtinFiles()
 	if err != nil {
 		// The catalog is compiled in and covered by tests: a failure here is a build defect.
 		panic("providers: built-in catalog: " + err.Error())
+	}
+	load, ok := files[name]
+	if !ok {
+		return Definition{}, false
+	}
+	d, err := load()
+	if err != nil {
+		panic("providers: built-in catalog: " + err.Error())
+	}
+	return d, true
+}
+
+// isBuiltin reports whether a built-in is called name, without decoding it.
+func isBuiltin(name string) bool {
+	files, err := builtinFiles()
+	if err != nil {
+		panic("providers: built-in catalog: " + err.Error())
+	}
+	_, ok := files[name]
+	return ok
+}
+
+// builtins decodes every built-in definition (shared: callers clone).
+func builtins() map[string]Definition {
+	names := BuiltinNames()
+	defs := make(map[string]Definition, len(names))
+	for _, n := range names {
+		defs[n], _ = builtin(n)
 	}
 	return defs
 }
@@ -106,7 +143,7 @@ func Builtins() []Definition {
 
 // Builtin returns a deep copy of the built-in definition called name.
 func Builtin(name string) (Definition, bool) {
-	d, ok := builtins()[name]
+	d, ok := builtin(name)
 	if !ok {
 		return Definition{}, false
 	}
@@ -115,9 +152,12 @@ func Builtin(name string) (Definition, bool) {
 
 // BuiltinNames lists the built-in provider names, sorted.
 func BuiltinNames() []string {
-	defs := builtins()
-	names := make([]string, 0, len(defs))
-	for n := range defs {
+	files, err := builtinFiles()
+	if err != nil {
+		panic("providers: built-in catalog: " + err.Error())
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -148,6 +188,8 @@ func (d Definition) Generic() bool { return d.Name == GenericName }
 
 // Catalog resolves definitions: the built-ins with a config's provider_definitions merged over them.
 type Catalog struct {
+	// defs are the config's definitions, each merged over the built-in of its name if there is one;
+	// a built-in the config does not mention is read from the shared decoded catalog when asked for.
 	defs    map[string]Definition
 	generic Definition
 }
@@ -156,15 +198,12 @@ type Catalog struct {
 // whose key names a built-in is merged over it; a new key stands alone, named by its key (the key wins
 // over a different "name" inside the definition, because the config refers to it by the key).
 func NewCatalog(configDefs map[string]Definition) *Catalog {
-	c := &Catalog{defs: make(map[string]Definition), generic: GenericDefinition()}
-	for name, d := range builtins() {
-		c.defs[name] = d.Clone()
-	}
+	c := &Catalog{defs: make(map[string]Definition, len(configDefs)), generic: GenericDefinition()}
 	for name, over := range configDefs {
 		var d Definition
-		switch base, ok := c.defs[name]; {
+		switch base, ok := builtin(name); {
 		case ok:
-			d = Merge(base, over)
+			d = Merge(base.Clone(), over)
 		case name == GenericName:
 			d = Merge(c.generic, over)
 			c.generic = d.Clone()
@@ -181,7 +220,9 @@ func NewCatalog(configDefs map[string]Definition) *Catalog {
 func (c *Catalog) Lookup(name string) (Definition, bool) {
 	d, ok := c.defs[name]
 	if !ok {
-		return Definition{}, false
+		if d, ok = builtin(name); !ok {
+			return Definition{}, false
+		}
 	}
 	return d.Clone(), true
 }
@@ -203,9 +244,11 @@ func (c *Catalog) Resolve(providerName, kind string) Definition {
 // Names lists every definition name, sorted. The generic fallback is listed only when the config
 // defines "generic" itself.
 func (c *Catalog) Names() []string {
-	names := make([]string, 0, len(c.defs))
+	names := BuiltinNames()
 	for n := range c.defs {
-		names = append(names, n)
+		if !isBuiltin(n) {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	return names
