@@ -398,7 +398,7 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, kws []kwHit) {
 		if !t.appliesTo(r) {
 			continue
 		}
-		re := t.m.res[ri]
+		re := t.m.res[ri]()
 		if ci := t.m.resetIdx[ri]; ci >= 0 {
 			loc := re.FindSubmatchIndex(line)
 			if loc == nil {
