@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/alecthomas/kong"
 )
 
 // The exec fast path parses with a grammar of exec alone; its Exec field must be the CLI's.
@@ -102,106 +100,4 @@ func TestExecFastPathSameAsFullGrammar(t *testing.T) {
 			t.Errorf("%q:\nfast: %d %q %q\nfull: %d %q %q", args, fc, fo, fe, sc, so, se)
 		}
 	}
-}
-
-// parseExecArgs is a shortcut for argument lists kong reads the same way: whenever it accepts one,
-// its globals and ExecCmd must be exactly what the full grammar makes of it (defaults included, so a
-// new ExecCmd flag with a default fails here until the shortcut learns it).
-func TestParseExecArgsMatchesKong(t *testing.T) {
-	for _, tt := range []struct {
-		args string
-		ok   bool
-	}{
-		{"exec -- true", true},
-		{"exec --profile p -- codex exec fix tests", true},
-		{"exec -p p -- true", true},
-		{"--config /c.json exec --profile=p -- true", true},
-		{"--config=/c.json --json exec --provider codex --account a1 --capability codex-max --strategy round-robin -- true", true},
-		{"exec --json --config /c.json --wait --nested -- true", true},
-		{"--config exec exec -- true", true},
-		{"exec --profile exec -- true", true},
-		{"exec -p p -- -- true", true},
-		{"exec -p p -- --help", true},
-		{"exec -p p -- exec -p q -- true", true},
-		{"exec --pty never -- true", false}, // kong's (enum) and the small kong grammar's
-		{"exec --wait-max 1h -- true", false},
-		{"exec --max-attempts 2 -- true", false},
-		{"exec --json-report r.json -- true", false},
-		{"exec --on-limit ignore -- true", false},
-		{"exec --stderr pty -- true", false},
-		{"exec -p a -p b -- true", false},
-		{"exec --json --json -- true", false},
-		{"exec -p=x -- true", false},
-		{"exec --profile= -- true", false},
-		{"exec --profile -x -- true", false},
-		{"exec --help", false},
-		{"exec -h -- true", false},
-		{"--version exec -- true", false},
-		{"exec --", false},
-		{"exec -p", false},
-		{"exec true", false},
-		{"exec exec -- true", false},
-		{"--profile p exec -- true", false},
-		{"-- exec", false},
-		{"env -- true", false},
-		{"", false},
-	} {
-		args := strings.Fields(tt.args)
-		g, c, ok := parseExecArgs(args)
-		if ok != tt.ok {
-			t.Errorf("parseExecArgs(%q) ok = %v, want %v", args, ok, tt.ok)
-		}
-		if !ok {
-			continue
-		}
-		cli := &CLI{}
-		app := newApp(nil, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
-		parser, err := kong.New(cli, kongOptions(app, app.Stdio.Out, app.Stdio.Err)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kctx, err := parser.Parse(args)
-		if err != nil {
-			t.Errorf("%q: parseExecArgs accepts what kong rejects: %v", args, err)
-			continue
-		}
-		if cmd := kctx.Command(); cmd != "exec <command>" {
-			t.Errorf("%q: kong selects %q", args, cmd)
-		}
-		if !reflect.DeepEqual(*g, cli.Globals) || !reflect.DeepEqual(*c, cli.Exec) {
-			t.Errorf("%q:\nshortcut %+v %#v\nkong     %+v %#v", args, *g, *c, cli.Globals, cli.Exec)
-		}
-	}
-}
-
-// Whatever argument list parseExecArgs accepts, kong must read the same way.
-func FuzzParseExecArgs(f *testing.F) {
-	for _, s := range []string{
-		"exec\n-p\np\n--\ntrue",
-		"--config=/c\n--json\nexec\n--provider\ncodex\n--wait\n--\ncodex\nexec\nfix",
-		"exec\n--profile\nexec\n--\n--\n-x",
-		"exec\n--nested\n--json\n--config\nc\n--account=a\n--\nx",
-	} {
-		f.Add(s)
-	}
-	cli := &CLI{}
-	app := newApp(nil, Stdio{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
-	parser, err := kong.New(cli, kongOptions(app, app.Stdio.Out, app.Stdio.Err)...)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		args := strings.Split(s, "\n")
-		g, c, ok := parseExecArgs(args)
-		if !ok {
-			return
-		}
-		*cli = CLI{}
-		if _, err := parser.Parse(args); err != nil {
-			t.Fatalf("%q: parseExecArgs accepts what kong rejects: %v", args, err)
-		}
-		if !reflect.DeepEqual(*g, cli.Globals) || !reflect.DeepEqual(*c, cli.Exec) {
-			t.Fatalf("%q:\nshortcut %+v %#v\nkong     %+v %#v", args, *g, *c, cli.Globals, cli.Exec)
-		}
-	})
 }

@@ -61,7 +61,7 @@ func kongOptions(app *App, stdout, stderr io.Writer) []kong.Option {
 
 func run(app *App, args []string) int { return runWith(app, args, true) }
 
-// runWith is run, with the exec fast paths optional so a test can hold them to the full grammar's
+// runWith is run, with the exec fast path optional so a test can hold the two grammars to the same
 // results.
 func runWith(app *App, args []string, fast bool) (code int) {
 	defer func() {
@@ -77,20 +77,11 @@ func runWith(app *App, args []string, fast bool) (code int) {
 		}
 	}()
 
-	if fast {
-		if globals, exec, ok := parseExecArgs(args); ok {
-			app.Globals = globals
-			if err := exec.Run(context.Background(), app); err != nil {
-				return Report(app.Stdio.Err, err)
-			}
-			return 0
+	if kctx, ok := parseExec(app, args); fast && ok {
+		if err := kctx.Run(); err != nil {
+			return Report(app.Stdio.Err, err)
 		}
-		if kctx, ok := parseExec(app, args); ok {
-			if err := kctx.Run(); err != nil {
-				return Report(app.Stdio.Err, err)
-			}
-			return 0
-		}
+		return 0
 	}
 
 	cli := &CLI{}
