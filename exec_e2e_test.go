@@ -651,3 +651,21 @@ func TestExecStopWhilePreparing(t *testing.T) {
 		}
 	}
 }
+
+// TestExecArgvByteExact: the child's arguments reach it byte for byte, invalid UTF-8 included (the
+// CLI parser would turn such bytes into U+FFFD; a prompt or a file name is the user's, not ours).
+func TestExecArgvByteExact(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	e := newE2E(t, twoCodex)
+	odd := "caf\xe9 \xff\xfe \"quoted\" $HOME"
+	code, stdout, stderr := e.run("", "exec", "--profile", "p", "--", "sh", "-c", `printf '%s' "$1"`, "sh", odd)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if stdout != odd {
+		t.Fatalf("the child got %q, want %q", stdout, odd)
+	}
+}

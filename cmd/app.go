@@ -19,6 +19,9 @@ type App struct {
 	Env   []string
 	Stdio Stdio
 
+	// args are the invocation's words as given: exec takes the child's argv from them (kong turns
+	// invalid UTF-8 into U+FFFD, and a child's arguments must reach it byte for byte).
+	args    []string
 	parser  *kong.Kong
 	envMap  map[string]string
 	reraise syscall.Signal

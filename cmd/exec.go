@@ -43,6 +43,10 @@ type ExecCmd struct {
 // Run supervises the command (SPEC §6.2).
 func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	argv := c.Command
+	if n := len(app.args); n >= len(argv) {
+		// The passthrough words are the invocation's last ones: take them as given, byte for byte.
+		argv = app.args[n-len(argv):]
+	}
 	if len(argv) > 0 && argv[0] == "--" {
 		argv = argv[1:]
 	}

@@ -59,7 +59,10 @@ func kongOptions(app *App, stdout, stderr io.Writer) []kong.Option {
 	}
 }
 
-func run(app *App, args []string) int { return runWith(app, args, true) }
+func run(app *App, args []string) int {
+	app.args = args
+	return runWith(app, args, true)
+}
 
 // runWith is run, with the exec fast path optional so a test can hold the two grammars to the same
 // results.
