@@ -24,18 +24,11 @@ func (c *EnvCmd) Run(ctx context.Context, app *App) error {
 		// A JSON document of secrets invites logging it; shell code is what env is for.
 		return usageError("env prints shell code and has no --json form; pick a dialect with --shell")
 	}
-	cfg, err := app.Config()
+	pl, err := app.plan(c.selector(""))
 	if err != nil {
 		return err
 	}
-	plan, err := routes.Resolve(cfg, c.selector(""))
-	if err != nil {
-		return err
-	}
-	stateDir, store, err := app.State()
-	if err != nil {
-		return err
-	}
+	cfg, plan, stateDir, store := pl.cfg, pl.plan, pl.stateDir, pl.store
 	notify := func(line string) { fmt.Fprintf(app.Stdio.Err, "oauth-mux: %s\n", line) }
 	wd, _ := os.Getwd()
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{

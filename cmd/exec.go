@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 	"github.com/oauth-mux/oauth-mux/supervise"
@@ -56,18 +57,11 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	if c.MaxAttempts < 0 {
 		return usageError("--max-attempts must be 0 or more")
 	}
-	cfg, err := app.Config()
+	pl, err := app.plan(c.selector(argv[0]))
 	if err != nil {
 		return err
 	}
-	plan, err := routes.Resolve(cfg, c.selector(argv[0]))
-	if err != nil {
-		return err
-	}
-	stateDir, store, err := app.State()
-	if err != nil {
-		return err
-	}
+	cfg, plan, stateDir, store := pl.cfg, pl.plan, pl.stateDir, pl.store
 
 	sess, err := supervise.NewSession(supervise.SessionOptions{
 		Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: app.Stdio.Err,
@@ -154,6 +148,45 @@ func (a *App) State() (string, *state.Store, error) {
 		return "", nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}
 	return dir, state.Open(dir), nil
+}
+
+// planned is where every route-running command (exec, env, probe) starts: the config, the routes the
+// selectors give, and the state dir with its store.
+type planned struct {
+	cfg      *config.Config
+	plan     *routes.Plan
+	stateDir string
+	store    *state.Store
+}
+
+// plan loads the config, resolves sel and opens the state dir (created 0700).
+func (a *App) plan(sel routes.Selector) (*planned, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := routes.Resolve(cfg, sel)
+	if err != nil {
+		return nil, err
+	}
+	dir, store, err := a.State()
+	if err != nil {
+		return nil, err
+	}
+	return &planned{cfg: cfg, plan: plan, stateDir: dir, store: store}, nil
+}
+
+// accountPlan is plan for the account-level commands (refresh, keepalive): one route per account.
+func (a *App) accountPlan(sel routes.Selector) (rs []routes.Route, stateDir string, store *state.Store, err error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if rs, err = routes.AccountRoutes(cfg, sel); err != nil {
+		return nil, "", nil, err
+	}
+	stateDir, store, err = a.State()
+	return rs, stateDir, store, err
 }
 
 func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }

@@ -43,15 +43,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	if c.Interval <= 0 {
 		return usageError("--interval must be positive")
 	}
-	cfg, err := app.Config()
-	if err != nil {
-		return err
-	}
-	rs, err := routes.AccountRoutes(cfg, c.selector(""))
-	if err != nil {
-		return err
-	}
-	stateDir, store, err := app.State()
+	rs, stateDir, store, err := app.accountPlan(c.selector(""))
 	if err != nil {
 		return err
 	}

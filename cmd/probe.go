@@ -23,18 +23,11 @@ type ProbeCmd struct {
 
 // Run probes.
 func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
-	cfg, err := app.Config()
+	pl, err := app.plan(c.selector(""))
 	if err != nil {
 		return err
 	}
-	plan, err := routes.Resolve(cfg, c.selector(""))
-	if err != nil {
-		return err
-	}
-	stateDir, store, err := app.State()
-	if err != nil {
-		return err
-	}
+	cfg, plan, stateDir, store := pl.cfg, pl.plan, pl.stateDir, pl.store
 	for _, w := range store.Warnings() {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
 	}

@@ -27,15 +27,7 @@ type RefreshCmd struct {
 
 // Run refreshes the selected accounts (every configured account when no selector is given).
 func (c *RefreshCmd) Run(ctx context.Context, app *App) error {
-	cfg, err := app.Config()
-	if err != nil {
-		return err
-	}
-	rs, err := routes.AccountRoutes(cfg, c.selector(""))
-	if err != nil {
-		return err
-	}
-	stateDir, store, err := app.State()
+	rs, stateDir, store, err := app.accountPlan(c.selector(""))
 	if err != nil {
 		return err
 	}
