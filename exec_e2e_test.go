@@ -199,19 +199,7 @@ func TestExecForwardsSIGTERM(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFile(t, filepath.Join(e.dir, "ready"), 10*time.Second)
-			if err := c.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- c.Wait() }()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(10 * time.Second):
-				_ = c.Process.Kill()
-				t.Fatalf("oauth-mux did not end after SIGTERM; stderr:\n%s", errb.String())
-			}
-			ws := waitStatus(t, err)
+			ws := waitStatus(t, terminate(t, c, &errb, 10*time.Second))
 			if b, rerr := os.ReadFile(filepath.Join(e.dir, "trapped")); rerr != nil || string(b) != "got TERM\n" {
 				t.Errorf("the child did not get SIGTERM: %q %v", b, rerr)
 			}
@@ -623,23 +611,7 @@ func TestExecStopWhilePreparing(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFile(t, filepath.Join(e.dir, "ready"), 10*time.Second)
-	start := time.Now()
-	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(15 * time.Second):
-		_ = c.Process.Kill()
-		t.Fatalf("oauth-mux did not end after SIGTERM while preparing; stderr:\n%s", errb.String())
-	}
-	if el := time.Since(start); el > 10*time.Second {
-		t.Errorf("ending took %v", el)
-	}
-	if ws := waitStatus(t, err); !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+	if ws := waitStatus(t, terminate(t, c, &errb, 15*time.Second)); !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
 		t.Errorf("oauth-mux ended with %v (exit %d), want death by SIGTERM; stderr:\n%s", ws, ws.ExitStatus(), errb.String())
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "started")); err == nil {
@@ -667,5 +639,24 @@ func TestExecArgvByteExact(t *testing.T) {
 	}
 	if stdout != odd {
 		t.Fatalf("the child got %q, want %q", stdout, odd)
+	}
+}
+
+// terminate sends SIGTERM to a started oauth-mux and returns its Wait error, failing the test when it
+// has not ended within limit.
+func terminate(t *testing.T, c *exec.Cmd, stderr *bytes.Buffer, limit time.Duration) error {
+	t.Helper()
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		_ = c.Process.Kill()
+		t.Fatalf("oauth-mux did not end within %v of SIGTERM; stderr:\n%s", limit, stderr.String())
+		return nil
 	}
 }
