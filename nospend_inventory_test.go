@@ -27,6 +27,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/cmd"
+	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -98,7 +99,7 @@ func TestNoSpendInventory(t *testing.T) {
 	// Probe binaries and the secret command: running any of them is spending (or reading a secret).
 	for _, name := range []string{"codex", "claude", "gh", "secret-helper"} {
 		script := "#!/bin/sh\necho " + name + " >> " + marker + "\necho " + canaryFile + "\n"
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+		if err := fakecli.WriteExecutable(filepath.Join(bin, name), []byte(script)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 )
 
 // canary is planted in every secret; no error text may contain it.
@@ -140,7 +141,7 @@ func TestCommandBackend(t *testing.T) {
 
 func TestCommandUsesEnvPath(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "omux-secret-helper"), []byte("#!/bin/sh\necho "+canary+"\n"), 0o755); err != nil {
+	if err := fakecli.WriteExecutable(filepath.Join(dir, "omux-secret-helper"), []byte("#!/bin/sh\necho "+canary+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	s, err := ReadSecret(context.Background(), config.Secret{Backend: "command", Command: []string{"omux-secret-helper"}},
@@ -258,7 +259,7 @@ func TestSopsBackend(t *testing.T) {
 
 	// A stand-in sops on PATH exercises key_path without the real tool.
 	bin := t.TempDir()
-	os.WriteFile(filepath.Join(bin, "sops"), []byte("#!/bin/sh\nprintf '%s' '{\"a\":{\"b\":\""+canary+"\",\"o\":{\"x\":1}}}'\n"), 0o755)
+	fakecli.WriteExecutable(filepath.Join(bin, "sops"), []byte("#!/bin/sh\nprintf '%s' '{\"a\":{\"b\":\""+canary+"\",\"o\":{\"x\":1}}}'\n"))
 	env := Env{Environ: []string{"PATH=" + bin + ":" + os.Getenv("PATH")}}
 	s, err := ReadSecret(context.Background(), config.Secret{Backend: "sops", Path: p, KeyPath: "a.b"}, env)
 	if err != nil || string(s.Data) != canary {

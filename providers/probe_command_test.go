@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/providers"
 )
 
@@ -21,7 +22,7 @@ import (
 func fakeBin(t *testing.T, name, script string) (dir string, env []string) {
 	t.Helper()
 	dir = t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+	if err := fakecli.WriteExecutable(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	return dir, []string{"PATH=" + dir + ":/usr/bin:/bin", "HOME=" + dir}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -29,7 +30,7 @@ func newExplainWorld(t *testing.T, extra string) (*explainWorld, string) {
 	if err := os.MkdirAll(w.bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(w.bin, "codex"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+	if err := fakecli.WriteExecutable(filepath.Join(w.bin, "codex"), []byte("#!/bin/sh\n")); err != nil {
 		t.Fatal(err)
 	}
 	var accts []string
