@@ -76,6 +76,22 @@ func fakeChild(args []string) int {
 		case "fg":
 			pg, err := unix.IoctlGetInt(0, unix.TIOCGPGRP)
 			fmt.Printf("foreground=%v\n", err == nil && pg == unix.Getpgrp())
+		case "size":
+			ws, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ)
+			if err != nil {
+				fmt.Println("size=none")
+			} else {
+				fmt.Printf("size=%dx%d\n", ws.Row, ws.Col)
+			}
+		case "waitwinch":
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, syscall.SIGWINCH)
+			fmt.Println("waiting for SIGWINCH")
+			select {
+			case <-ch:
+			case <-time.After(10 * time.Second):
+				fmt.Println("no SIGWINCH")
+			}
 		case "cat":
 			_, _ = io.Copy(os.Stdout, os.Stdin)
 		case "readline":

@@ -320,12 +320,13 @@ func (s *Session) signalLoop() {
 			case syscall.SIGPIPE:
 				continue
 			case syscall.SIGWINCH:
+				// Resized under the lock: Run clears s.master under it before closing the master, so
+				// the ioctl never reaches a closed (or reused) descriptor.
 				s.mu.Lock()
-				m := s.master
-				s.mu.Unlock()
-				if m != nil {
-					s.resize(m)
+				if s.master != nil {
+					s.resize(s.master)
 				}
+				s.mu.Unlock()
 				continue
 			}
 			if isStopSignal(ss) {

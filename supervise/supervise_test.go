@@ -457,6 +457,44 @@ func TestPTYOnUserTerminalRawAndRestored(t *testing.T) {
 	}
 }
 
+// TestPTYFollowsWindowSize: the child's pty starts at the user's terminal size and follows it when
+// oauth-mux gets SIGWINCH (the kernel sends it to the user terminal's foreground group: us).
+func TestPTYFollowsWindowSize(t *testing.T) {
+	m, tty := userTerminal(t)
+	if err := pty.Setsize(tty, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(SessionOptions{Stdin: tty, Stdout: tty, Stderr: tty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seen syncBuf
+	go func() { _, _ = io.Copy(&seen, m) }()
+	done := make(chan Outcome, 1)
+	go func() { done <- s.Run(context.Background(), fake("size", "waitwinch", "size")) }()
+	waitFor(t, func() bool { return strings.Contains(seen.String(), "waiting for SIGWINCH") }, seen.String)
+	if err := pty.Setsize(tty, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGWINCH); err != nil {
+		t.Fatal(err)
+	}
+	var o Outcome
+	select {
+	case o = <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the child never ended; terminal saw %q", seen.String())
+	}
+	if o.ExitCode != 0 {
+		t.Fatalf("exit %d", o.ExitCode)
+	}
+	waitFor(t, func() bool { return strings.Contains(seen.String(), "size=40x120") }, seen.String)
+	if got := seen.String(); !strings.Contains(got, "size=30x100") || strings.Contains(got, "no SIGWINCH") {
+		t.Fatalf("terminal saw %q: want the first size 30x100, then 40x120 after a SIGWINCH", got)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool, show func() string) {
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Second); !cond(); {
