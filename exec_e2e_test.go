@@ -660,3 +660,43 @@ func terminate(t *testing.T, c *exec.Cmd, stderr *bytes.Buffer, limit time.Durat
 		return nil
 	}
 }
+
+// TestExecClosedStdoutGivesChildSIGPIPE: `oauth-mux exec -- yes | head -1` ends as `yes | head -1`
+// does: when the reader goes away the child gets SIGPIPE, and oauth-mux exits with its status (141),
+// without failing over and without hanging.
+func TestExecClosedStdoutGivesChildSIGPIPE(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("yes"); err != nil {
+		t.Skip("no yes(1)")
+	}
+	e := newE2E(t, twoCodex)
+	c := e.command("exec", "--profile", "p", "--", "yes", "line")
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 5)
+	if _, err := io.ReadFull(out, first); err != nil || string(first) != "line\n" {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	out.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		_ = c.Process.Kill()
+		t.Fatalf("oauth-mux did not end after its stdout closed; stderr:\n%s", errb.String())
+	}
+	if ws := waitStatus(t, err); ws.Signaled() || ws.ExitStatus() != 128+int(syscall.SIGPIPE) {
+		t.Fatalf("oauth-mux ended with %v (exit %d), want exit 141; stderr:\n%s", ws, ws.ExitStatus(), errb.String())
+	}
+	if strings.Contains(errb.String(), "trying") {
+		t.Errorf("a closed stdout made oauth-mux fail over:\n%s", errb.String())
+	}
+}
