@@ -262,8 +262,6 @@ func writeDiscoverText(w io.Writer, out discoverOutput, cs configState) error {
 		p("\n  codex-max shape: %s\n", shape)
 	}
 	p("\n")
-	for _, c := range out.NextCommands {
-		p("next: %s\n", c)
-	}
+	printNext(w, out.NextCommands)
 	return nil
 }

@@ -301,8 +301,6 @@ func writeDoctorText(w io.Writer, rep doctorReport) error {
 		}
 	}
 	p("\n")
-	for _, c := range rep.NextCommands {
-		p("next: %s\n", c)
-	}
+	printNext(w, rep.NextCommands)
 	return nil
 }

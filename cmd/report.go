@@ -364,8 +364,6 @@ func writeReportText(w io.Writer, out reportOutput) error {
 		p("warning: %s\n", msg)
 	}
 	p("\n")
-	for _, cmd := range out.NextCommands {
-		p("next: %s\n", cmd)
-	}
+	printNext(w, out.NextCommands)
 	return nil
 }
