@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -204,13 +205,15 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		}
 	}
 
-	// Closing wakeW cuts the output copiers short (see waitCopies).
+	// Closing wakeW and setting cut end the output copiers' reads (see waitCopies).
 	wakeR, wakeW, err := os.Pipe()
 	if err != nil {
 		return fail(err)
 	}
 	defer wakeR.Close()
 	defer wakeW.Close()
+	cut := new(atomic.Bool)
+	streamOf := func(f *os.File) io.Reader { return newStreamReader(f, wakeR, cut) }
 	var (
 		childEnds []*os.File // the child's copies, closed in the parent once it runs
 		readers   []*os.File // our read ends, forced shut if a grandchild keeps them open
@@ -231,9 +234,6 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			// A larger pipe means fewer wake-ups per MiB relayed (4× the throughput of the default
 			// 64 KiB on a busy machine); the kernel caps it at fs.pipe-max-size, so failure is fine.
 			_, _ = unix.FcntlInt(uintptr(fdOf(w)), unix.F_SETPIPE_SZ, pipeSize)
-			// Blocking reads after poll: parking in Go's netpoller for every chunk halves the
-			// throughput against cat's plain read(2) loop.
-			_ = unix.SetNonblock(fdOf(r), false)
 			childEnds = append(childEnds, w)
 			readers = append(readers, r)
 		}
@@ -283,7 +283,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		t := newTap(a.Matcher, stream, onLimit)
 		taps = append(taps, t)
 		copies.Add(1)
-		go s.guard(func() { defer copies.Done(); copyOut(s.out, master, master, t, false, false) })
+		go s.guard(func() { defer copies.Done(); copyOut(s.out, master, streamOf(master), t, false, false) })
 		if !merged {
 			r, w, err := newPipe()
 			if err != nil {
@@ -292,7 +292,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 				return fail(err)
 			}
 			cmd.Stderr = w
-			errCopy = func() { copyOut(s.errw, r, pipeReader(r, wakeR), taps[1], s.raw.Load() && s.errTTY, true) }
+			errCopy = func() { copyOut(s.errw, r, streamOf(r), taps[1], s.raw.Load() && s.errTTY, true) }
 			taps = append(taps, newTap(a.Matcher, classify.Stderr, onLimit))
 		}
 	} else {
@@ -309,9 +309,9 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 				copies.Add(1)
 				go s.guard(func() {
 					defer copies.Done()
-					copyOut(s.out, outR, pipeReader(outR, wakeR), tOut, false, true)
+					copyOut(s.out, outR, streamOf(outR), tOut, false, true)
 				})
-				errCopy = func() { copyOut(s.errw, errR, pipeReader(errR, wakeR), tErr, false, true) }
+				errCopy = func() { copyOut(s.errw, errR, streamOf(errR), tErr, false, true) }
 			}
 		}
 		if err == nil {
@@ -348,7 +348,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		if stdinW != nil {
 			_ = stdinW.Close()
 		}
-		waitCopies(&copies, wakeW, master)
+		waitCopies(&copies, wakeW, cut)
 		if master != nil {
 			_ = master.Close()
 		}
@@ -408,7 +408,7 @@ wait:
 	if feed != nil {
 		feed.halt()
 	}
-	waitCopies(&copies, wakeW, master)
+	waitCopies(&copies, wakeW, cut)
 	if master != nil {
 		_ = master.Close()
 	}
@@ -435,7 +435,7 @@ func firstArg(argv []string) string {
 
 // waitCopies waits for the output copiers; a grandchild that left the process group may hold a write
 // end, so after drainTimeout the reads are cut short.
-func waitCopies(wg *sync.WaitGroup, wake *os.File, master *os.File) {
+func waitCopies(wg *sync.WaitGroup, wake *os.File, cut *atomic.Bool) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -443,16 +443,10 @@ func waitCopies(wg *sync.WaitGroup, wake *os.File, master *os.File) {
 		return
 	case <-time.After(drainTimeout):
 	}
-	_ = wake.Close()
-	if master != nil {
-		if err := master.SetReadDeadline(time.Unix(1, 0)); err != nil {
-			_ = master.Close()
-		}
-	}
+	cut.Store(true)  // a reader that never waits (the grandchild floods) sees this
+	_ = wake.Close() // a reader waiting in poll sees this
 	<-done
 }
-
-func pipeReader(f, wake *os.File) io.Reader { return &pollReader{fd: fdOf(f), wake: fdOf(wake)} }
 
 // restoreForeground gives the terminal back to oauth-mux's process group. We are a background group
 // at this point, so SIGTTOU must be ignored while asking.
