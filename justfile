@@ -9,9 +9,9 @@ staticcheck := "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2"
 default:
     @just --list
 
-# build the binary into ./bin/oauth-mux
+# build the binary into ./bin/oauth-mux (static: no libc to load at start-up)
 build:
-    go build -o bin/oauth-mux ./cmd/oauth-mux
+    CGO_ENABLED=0 go build -o bin/oauth-mux ./cmd/oauth-mux
 
 # every test, with the race detector (what CI runs)
 test:
