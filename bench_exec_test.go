@@ -16,6 +16,7 @@ var (
 	benchBinOnce sync.Once
 	benchBin     string
 	benchFloor   string
+	benchEmpty   string
 	benchBinErr  error
 )
 
@@ -23,11 +24,14 @@ var (
 // does nothing: what starting a binary of oauth-mux's size costs before any of its own work.
 const floorMain = "package main\n\nimport _ \"github.com/oauth-mux/oauth-mux/cmd\"\n\nfunc main() {}\n"
 
+// emptyMain is the least any Go program costs to start.
+const emptyMain = "package main\n\nfunc main() {}\n"
+
 // buildOauthMux builds the real cmd/oauth-mux once per test binary, as `just build` does (static,
 // CGO_ENABLED=0): the benchmark measures the shipped program, not the test binary (whose start-up also
-// runs every test package's init). Beside it, the floor program, compiled from an overlay so that
-// nothing is written into the source tree.
-func buildOauthMux(b *testing.B) (bin, floor string) {
+// runs every test package's init). Beside it, the floor program and the empty one, compiled from an
+// overlay so that nothing is written into the source tree.
+func buildOauthMux(b *testing.B) (bin, floor, empty string) {
 	b.Helper()
 	benchBinOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "omux-bench")
@@ -35,21 +39,25 @@ func buildOauthMux(b *testing.B) (bin, floor string) {
 			benchBinErr = err
 			return
 		}
-		benchBin, benchFloor = filepath.Join(dir, "oauth-mux"), filepath.Join(dir, "floor")
+		benchBin, benchFloor, benchEmpty = filepath.Join(dir, "oauth-mux"), filepath.Join(dir, "floor"), filepath.Join(dir, "empty")
 		wd, err := os.Getwd()
 		if err != nil {
 			benchBinErr = err
 			return
 		}
-		floorSrc, overlay := filepath.Join(dir, "floor.go"), filepath.Join(dir, "overlay.json")
-		ov, _ := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(wd, "internal", "benchfloor", "main.go"): floorSrc}})
-		if err := errors.Join(os.WriteFile(floorSrc, []byte(floorMain), 0o600), os.WriteFile(overlay, ov, 0o600)); err != nil {
+		floorSrc, emptySrc, overlay := filepath.Join(dir, "floor.go"), filepath.Join(dir, "empty.go"), filepath.Join(dir, "overlay.json")
+		ov, _ := json.Marshal(map[string]map[string]string{"Replace": {
+			filepath.Join(wd, "internal", "benchfloor", "main.go"): floorSrc,
+			filepath.Join(wd, "internal", "benchempty", "main.go"): emptySrc,
+		}})
+		if err := errors.Join(os.WriteFile(floorSrc, []byte(floorMain), 0o600), os.WriteFile(emptySrc, []byte(emptyMain), 0o600), os.WriteFile(overlay, ov, 0o600)); err != nil {
 			benchBinErr = err
 			return
 		}
 		for _, args := range [][]string{
 			{"build", "-o", benchBin, "./cmd/oauth-mux"},
 			{"build", "-overlay", overlay, "-o", benchFloor, "./internal/benchfloor"},
+			{"build", "-overlay", overlay, "-o", benchEmpty, "./internal/benchempty"},
 		} {
 			c := exec.Command("go", args...)
 			c.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -62,7 +70,7 @@ func buildOauthMux(b *testing.B) (bin, floor string) {
 	if benchBinErr != nil {
 		b.Fatal(benchBinErr)
 	}
-	return benchBin, benchFloor
+	return benchBin, benchFloor, benchEmpty
 }
 
 type buildError struct {
@@ -82,7 +90,7 @@ func median(ds []time.Duration) time.Duration {
 // directly and `oauth-mux exec -- true`, and the metrics are the medians (a mean would be dominated by
 // the odd fsync stall of a shared disk). Target: added-median-ms ≤ 5.
 func BenchmarkExecOverhead(b *testing.B) {
-	bin, floor := buildOauthMux(b)
+	bin, floor, empty := buildOauthMux(b)
 	truePath, err := exec.LookPath("true")
 	if err != nil {
 		b.Skip("no true")
@@ -122,6 +130,7 @@ func BenchmarkExecOverhead(b *testing.B) {
 			wrapped := make([]time.Duration, 0, b.N)
 			version := make([]time.Duration, 0, b.N)
 			floors := make([]time.Duration, 0, b.N)
+			empties := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for range b.N {
 				direct = append(direct, run(truePath))
@@ -129,10 +138,11 @@ func BenchmarkExecOverhead(b *testing.B) {
 				b.StopTimer()
 				version = append(version, run(bin, "version"))
 				floors = append(floors, run(floor))
+				empties = append(empties, run(empty))
 				b.StartTimer()
 			}
 			b.StopTimer()
-			md, mw, mv, mf := median(direct), median(wrapped), median(version), median(floors)
+			md, mw, mv, mf, me := median(direct), median(wrapped), median(version), median(floors), median(empties)
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 			b.ReportMetric(ms(mw), "median-ms")
 			b.ReportMetric(ms(md), "direct-median-ms")
@@ -143,6 +153,8 @@ func BenchmarkExecOverhead(b *testing.B) {
 			// Starting a binary that links what oauth-mux links and does nothing, over `true`: the
 			// part of the added latency that is the platform's, not exec's.
 			b.ReportMetric(ms(mf-md), "floor-added-median-ms")
+			// Starting an empty Go program, over `true`.
+			b.ReportMetric(ms(me-md), "empty-go-added-median-ms")
 		})
 	}
 }
