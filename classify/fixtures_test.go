@@ -13,12 +13,15 @@ import (
 
 type fixture struct {
 	path, source, expect, rule string
-	exit                       int
-	stream                     Stream
-	now                        time.Time
-	loc                        *time.Location
-	reset                      string
-	out                        []byte
+	// interactive: the text is a TUI session's screen; the run is stopped on a framed terminal limit
+	// as supervise does for an interactive child with --on-limit restart.
+	interactive bool
+	exit        int
+	stream      Stream
+	now         time.Time
+	loc         *time.Location
+	reset       string
+	out         []byte
 }
 
 func loadFixtures(t testing.TB) map[string][]fixture {
@@ -58,6 +61,12 @@ func loadFixtures(t testing.TB) map[string][]fixture {
 				f.loc, err = time.LoadLocation(v)
 			case "reset_at":
 				f.reset = v
+			case "mode":
+				if v != "interactive" {
+					t.Fatalf("%s: unknown mode %q", path, v)
+				}
+				f.interactive = true
+			case "note":
 			default:
 				t.Fatalf("%s: unknown header %q", path, k)
 			}
@@ -108,7 +117,21 @@ func runFixture(t *testing.T, m *Matcher, f fixture, input []byte, chunk int) Ve
 		}
 	}
 	tap.Flush()
-	return Judge(Evidence{ExitCode: f.exit, Hits: tap.Hits()}, m, f.now, f.loc)
+	return Judge(fixtureEvidence(f, tap), m, f.now, f.loc)
+}
+
+// fixtureEvidence gathers a tap's evidence as supervise does: an interactive run is stopped on the
+// first framed terminal hit.
+func fixtureEvidence(f fixture, taps ...*Tap) Evidence {
+	ev := Evidence{ExitCode: f.exit}
+	for _, t := range taps {
+		ev.Hits = append(ev.Hits, t.Hits()...)
+		ev.Structured = append(ev.Structured, t.Structured()...)
+		if l := t.Live(); l != nil && f.interactive && ev.Live == nil {
+			ev.Live, ev.Stopped = l, true
+		}
+	}
+	return ev
 }
 
 func TestFixtures(t *testing.T) {

@@ -5,11 +5,18 @@ import (
 	"time"
 )
 
-// Evidence is what a supervised child left behind: how it ended and the hits of its streams' taps.
+// Evidence is what a supervised child left behind: how it ended, the hits of its streams' taps and
+// what their structured results said.
 type Evidence struct {
 	ExitCode int   // the exit status; for a signal death the caller's convention (e.g. 128+N)
 	Signal   int   // the signal that killed the child, 0 when it exited
-	Hits     []Hit // hits of every stream, in any order
+	Hits     []Hit // free-text hits of every stream, in any order, with Tail set (Tap.Hits)
+	// Structured holds what the streams' structured results said (Tap.Structured).
+	Structured []Hit
+	// Live is the framed terminal hit an interactive child showed while it ran (Tap.Live), and
+	// Stopped says the supervisor stopped the child for it (--on-limit restart).
+	Live    *Hit
+	Stopped bool
 }
 
 // precedence orders classes when several rules hit: the verdict that says most about the account wins.
@@ -39,51 +46,127 @@ type lineKey struct {
 	line   int
 }
 
-// Judge turns evidence into a verdict (SPEC §2.1):
+// Judge turns evidence into a verdict with the evidence rules of SPEC §5.5, in this order:
 //
-//   - A hit counts only when its rule has no exit_codes or lists ev.ExitCode. A rule with exit_codes
-//     and no pattern matches on the exit code alone (gh exits 4 when it needs a login).
-//   - A success or failure hit on a line suppresses the route classes on the same line (the CLI
-//     retrying by itself, the user's own error quoting a status).
-//   - Among route hits the strongest class wins (dead > quota_exhausted > rate_limited >
+//  1. Structured results decide. A route failure a structured result reports (a Claude result with
+//     is_error true and a known error, a rejected rate_limit_event, a failed Codex turn) wins, at any
+//     exit status; so does the framed limit an interactive child was stopped for (ev.Stopped).
+//  2. A structured success at exit 0 is success.
+//  3. Exit 0 is final for free text: a child that exited 0 by itself is success, unless a rule
+//     marked at_exit_0 matched in the final lines of a stream.
+//  4. At a non-zero exit (or a signal death) only hits in the final lines count (Hit.Tail). A rule
+//     with exit_codes counts only when it lists the status; one without a pattern matches on the
+//     status alone (gh exits 4 when it needs a login). A success or failure hit on a line suppresses
+//     the route classes on the same line (the CLI retrying by itself, the user's own error quoting a
+//     status). Among route hits the strongest class wins (dead > quota_exhausted > rate_limited >
 //     provider_degraded > degraded), then the lower rule index (config rules come before built-ins),
-//     then the earlier hit. The reset time is the first of that class's hits whose capture parses.
-//   - Without a route hit: a failure hit gives child_failure; otherwise exit 0 without a signal is
-//     success and anything else (a non-zero status, a signal death) is child_failure. A success hit
-//     never turns a failed exit into success: it only says its line is not a failure.
+//     then the earlier hit. Without one, the run is the user's own failure (child_failure).
+//
+// The reset time is the first of the winning class's hits whose reset text parses.
 func Judge(ev Evidence, m *Matcher, now time.Time, loc *time.Location) Verdict {
+	exit0 := ev.ExitCode == 0 && ev.Signal == 0
+	var first []Hit
+	structuredFail, structuredOK := "", ""
+	for _, h := range ev.Structured {
+		h = m.resolve(h)
+		switch c := h.Class.Class; {
+		case isRouteClass(c):
+			first = append(first, h)
+		case c == ChildFailure:
+			structuredFail = h.Name
+		case c == Success:
+			structuredOK = h.Name
+		}
+	}
+	if ev.Stopped && ev.Live != nil {
+		first = append(first, m.resolve(*ev.Live))
+	}
+	if best, ok := m.strongest(first, ev.ExitCode); ok {
+		return m.verdictOf(best, first, now, loc)
+	}
+	if exit0 && structuredOK != "" {
+		return Verdict{Class: Success, Rule: structuredOK, Source: SourceChildOutput}
+	}
+	var text []Hit
+	for _, h := range ev.Hits {
+		if h.Rule < 0 || h.Rule >= len(m.rules) || !h.Tail {
+			continue
+		}
+		if exit0 && !m.rules[h.Rule].AtExit0 {
+			continue
+		}
+		text = append(text, h)
+	}
+	if !exit0 {
+		for i, r := range m.rules {
+			if r.Pattern == "" && exitMatches(r.ExitCodes, ev.ExitCode) {
+				text = append(text, Hit{Rule: i, Name: r.Name, Class: r.Class, LineNo: -1, Tail: true})
+			}
+		}
+	}
+	best, ok := m.strongest(text, ev.ExitCode)
+	switch {
+	case ok && isRouteClass(best.Class.Class):
+		return m.verdictOf(best, text, now, loc)
+	case exit0:
+		return Verdict{Class: Success, Source: SourceChildOutput}
+	case ok && best.Class.Class == ChildFailure:
+		return Verdict{Class: ChildFailure, Rule: best.Name, Source: SourceChildOutput}
+	case structuredFail != "":
+		return Verdict{Class: ChildFailure, Rule: structuredFail, Source: SourceChildOutput}
+	}
+	return Verdict{Class: ChildFailure, Source: SourceChildOutput}
+}
+
+// LiveVerdict is the verdict of the framed terminal limit an interactive child showed while it ran
+// (ev.Live), for --on-limit ignore: the verdict is recorded while the child's own exit decides the run.
+func LiveVerdict(ev Evidence, m *Matcher, now time.Time, loc *time.Location) (Verdict, bool) {
+	if ev.Live == nil {
+		return Verdict{}, false
+	}
+	h := m.resolve(*ev.Live)
+	return m.verdictOf(h, []Hit{h}, now, loc), true
+}
+
+// resolve takes a hit's class and name from its rule (a hit that names a rule of m); a hit of a
+// structured judge (Rule -1) carries its own.
+func (m *Matcher) resolve(h Hit) Hit {
+	if h.Rule >= 0 && h.Rule < len(m.rules) {
+		r := &m.rules[h.Rule]
+		h.Class, h.Name = r.Class, r.Name
+	}
+	return h
+}
+
+// strongest ranks hits as Judge does: hits of rules whose exit_codes do not list exit are left out,
+// a success or failure hit suppresses the route classes on its line, then class precedence, the
+// lower rule index and the earlier hit decide. ok is false when no hit is left.
+func (m *Matcher) strongest(hits []Hit, exit int) (Hit, bool) {
 	type cand struct {
 		h     Hit
 		order int
 	}
 	neutral := map[lineKey]bool{}
 	var cands []cand
-	for i, h := range ev.Hits {
-		if h.Rule < 0 || h.Rule >= len(m.rules) {
+	for i, h := range hits {
+		if h.Rule >= 0 && h.Rule < len(m.rules) && !exitMatches(m.rules[h.Rule].ExitCodes, exit) {
 			continue
 		}
-		r := &m.rules[h.Rule]
-		if !exitMatches(r.ExitCodes, ev.ExitCode) {
-			continue
-		}
-		h.Class = r.Class
-		h.Name = r.Name
-		if c := r.Class.Class; c == Success || c == ChildFailure {
+		h = m.resolve(h)
+		if c := h.Class.Class; (c == Success || c == ChildFailure) && !h.Structured {
 			neutral[lineKey{h.Stream, h.LineNo}] = true
 		}
 		cands = append(cands, cand{h, i})
 	}
-	for i, r := range m.rules {
-		if r.Pattern == "" && exitMatches(r.ExitCodes, ev.ExitCode) {
-			cands = append(cands, cand{Hit{Rule: i, Name: r.Name, Class: r.Class, LineNo: -1}, len(ev.Hits) + i})
-		}
-	}
 	kept := cands[:0]
 	for _, c := range cands {
-		if isRouteClass(c.h.Class.Class) && c.h.LineNo > 0 && neutral[lineKey{c.h.Stream, c.h.LineNo}] {
+		if isRouteClass(c.h.Class.Class) && c.h.LineNo > 0 && !c.h.Structured && neutral[lineKey{c.h.Stream, c.h.LineNo}] {
 			continue
 		}
 		kept = append(kept, c)
+	}
+	if len(kept) == 0 {
+		return Hit{}, false
 	}
 	sort.SliceStable(kept, func(i, j int) bool {
 		a, b := kept[i], kept[j]
@@ -95,32 +178,32 @@ func Judge(ev Evidence, m *Matcher, now time.Time, loc *time.Location) Verdict {
 		}
 		return a.order < b.order
 	})
-	if len(kept) > 0 && precedence(kept[0].h.Class.Class) >= precedence(ChildFailure) {
-		best := kept[0].h
-		v := Verdict{Class: best.Class.Class, Reason: best.Class.Reason, Rule: best.Name, Source: SourceChildOutput}
-		if v.Class == ChildFailure {
-			v.Reason = ""
-			return v
-		}
-		for _, c := range kept {
-			if c.h.Class.Class != best.Class.Class || c.h.Reset == "" {
-				continue
-			}
-			if at, ok := ParseReset(c.h.Reset, now, loc); ok {
-				at = at.UTC()
-				v.ResetAt = &at
-				if d := at.Sub(now); d > 0 && (v.Class == RateLimited || v.Class == QuotaExhausted) {
-					v.RetryAfterS = int((d + time.Second - 1) / time.Second)
-				}
-				break
-			}
-		}
+	return kept[0].h, true
+}
+
+// verdictOf makes the verdict of the winning hit best, taking the reset from the first hit of its
+// class among all whose reset text parses.
+func (m *Matcher) verdictOf(best Hit, all []Hit, now time.Time, loc *time.Location) Verdict {
+	v := Verdict{Class: best.Class.Class, Reason: best.Class.Reason, Rule: best.Name, Source: SourceChildOutput}
+	if v.Class == ChildFailure || v.Class == Success {
+		v.Reason = ""
 		return v
 	}
-	if ev.ExitCode == 0 && ev.Signal == 0 {
-		return Verdict{Class: Success, Source: SourceChildOutput}
+	for _, h := range append([]Hit{best}, all...) {
+		h = m.resolve(h)
+		if h.Class.Class != best.Class.Class || h.Reset == "" {
+			continue
+		}
+		if at, ok := ParseReset(h.Reset, now, loc); ok {
+			at = at.UTC()
+			v.ResetAt = &at
+			if d := at.Sub(now); d > 0 && (v.Class == RateLimited || v.Class == QuotaExhausted) {
+				v.RetryAfterS = int((d + time.Second - 1) / time.Second)
+			}
+			break
+		}
 	}
-	return Verdict{Class: ChildFailure, Source: SourceChildOutput}
+	return v
 }
 
 func exitMatches(codes []int, code int) bool {

@@ -134,9 +134,10 @@ func (m *Matcher) Keywords() [][]string {
 	return out
 }
 
-// Terminal reports whether a hit is a terminal limit: the account cannot go on (quota spent or
-// credential dead), so an interactive child that keeps running after it can be stopped and the run
-// failed over (--on-limit restart). A rule bound to exit codes is never terminal while the child runs.
+// Terminal reports whether a hit is a terminal limit: the account cannot go on (quota spent, credit
+// gone, credential dead), so an interactive child that keeps running after it can be stopped and the
+// run failed over (--on-limit restart). A rule bound to exit codes is never terminal while the child
+// runs; neither is a rate limit or an overload, which the CLI rides out by itself.
 func (m *Matcher) Terminal(h Hit) bool {
 	if h.Rule < 0 || h.Rule >= len(m.rules) {
 		return false
@@ -145,7 +146,8 @@ func (m *Matcher) Terminal(h Hit) bool {
 	if len(r.ExitCodes) > 0 {
 		return false
 	}
-	return r.Class.Class == QuotaExhausted || r.Class.Class == Dead
+	c := r.Class
+	return c.Class == QuotaExhausted || c.Class == Dead || c.Class == Degraded && c.Reason == SubscriptionPaused
 }
 
 func caseVariants(b byte) []byte {

@@ -44,12 +44,15 @@ var packs = map[string][]OutputRule{
 	"claude": {
 		// The CLI retrying by itself: "API Error (529 …) · Retrying in 4 seconds… (attempt 4/10)".
 		{Name: "claude-retrying", Pattern: `Retrying in \d+ seconds?(?:…|\.\.\.)?\s*\(attempt \d+/\d+\)`, Class: neverFail},
-		{Name: "claude-usage-limit-epoch", Pattern: `Claude AI usage limit reached\|(?P<reset>\d{10,13})`, Class: quota, ResetCapture: resetGroup},
+		// Claude Code 1.0.x printed the epoch form as the whole answer of `claude -p` and exited 0
+		// (anthropics/claude-code#6119): a machine format no answer prints, so it counts at exit 0.
+		{Name: "claude-usage-limit-epoch", Pattern: `^\s*Claude AI usage limit reached\|(?P<reset>\d{10,13})\s*$`, Class: quota, ResetCapture: resetGroup, AtExit0: true},
 		{Name: "claude-usage-limit-reset-at", Pattern: `Claude usage limit reached\.(?: Your limit will reset at (?P<reset>[^.]+))?`, Class: quota, ResetCapture: resetGroup},
 		{Name: "claude-limit-hit", Pattern: `You(?:'|’)ve hit your (?:[A-Za-z0-9-]+ )?limit\s*[·∙•]\s*resets (?P<reset>[^·∙•]+)`, Class: quota, ResetCapture: resetGroup},
 		{Name: "claude-limit-reached", Pattern: `(?:\d+-hour|[Ww]eekly|Opus|Opus weekly) limit reached(?:\s*[·∙•]\s*resets (?P<reset>[^·∙•]+))?`, Class: quota, ResetCapture: resetGroup},
+		{Name: "claude-rate-limit-reached", Pattern: `API Error: Rate limit reached`, Class: rateLimit},
 		{Name: "claude-rate-limit-error", Pattern: `API Error: 429\b|"type"\s*:\s*"rate_limit_error"`, Class: quota},
-		{Name: "claude-oauth-expired", Pattern: `OAuth token has expired`, Class: dead(CredentialExpired)},
+		{Name: "claude-oauth-expired", Pattern: `(?:API Error: 401\b.*)?OAuth token has expired`, Class: dead(CredentialExpired)},
 		{Name: "claude-oauth-revoked", Pattern: `OAuth token (?:has been )?revoked`, Class: dead(TokenRevoked)},
 		{Name: "claude-invalid-api-key", Pattern: `Invalid API key\s*·\s*(?:Please run|Run) /login|invalid x-api-key`, Class: dead(AuthPermanentlyFailed)},
 		{Name: "claude-missing-api-key", Pattern: `Missing API key\s*·\s*(?:Please run|Run) /login`, Class: dead(CredentialUnavailable)},

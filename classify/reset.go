@@ -44,6 +44,10 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 	if loc == nil {
 		loc = time.Local
 	}
+	// A reset captured inside a JSON string ends with the string, not with the line.
+	if i := strings.IndexAny(s, "\"\\"); i >= 0 {
+		s = s[:i]
+	}
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, '|'); i >= 0 {
 		s = strings.TrimSpace(s[i+1:])

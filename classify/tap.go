@@ -17,6 +17,10 @@ const (
 	maxHitLine = 4 << 10
 	// maxEscString bounds an OSC/DCS string: an unterminated one must not hide the rest of the output.
 	maxEscString = 4 << 10
+	// TailLines and TailBytes bound the final lines of a stream, where a CLI prints the error it dies
+	// of: at a non-zero exit only hits there count (SPEC §5.5(3)).
+	TailLines = 40
+	TailBytes = 16 << 10
 )
 
 // Hit is one rule matching one cleaned line of a child's output.
@@ -28,6 +32,15 @@ type Hit struct {
 	LineNo int       `json:"line"` // 1-based line of the stream
 	Line   string    `json:"-"`    // the cleaned line (at most 4 KiB); may hold user data: never log it
 	Reset  string    `json:"reset,omitempty"`
+	// End is the offset in the cleaned stream just past the line.
+	End int64 `json:"-"`
+	// Framed says the match opens its line (after blanks, a notice glyph, an "Error:" label or a
+	// bracketed stamp), the way a CLI prints its own notice; words in the middle of a sentence are not.
+	Framed bool `json:"framed,omitempty"`
+	// Tail is set by Tap.Hits: the line is among the stream's final TailLines lines and TailBytes.
+	Tail bool `json:"tail,omitempty"`
+	// Structured says a structured result (a JSON event) produced the hit, not free text.
+	Structured bool `json:"structured,omitempty"`
 }
 
 type escState uint8
@@ -51,6 +64,17 @@ type Tap struct {
 	m      *Matcher
 	stream Stream
 	onHit  func(Hit)
+	input  *InputRing
+	off    int64 // cleaned bytes processed
+
+	// The stream's structured results (SPEC §5.5(1)): events is set once the stream shows JSON
+	// event lines; evMode says whether it still looks (evUnknown), reads them (evOn) or gave up.
+	evMode  uint8
+	evSeen  int
+	events  *eventJudge
+	noEvent bool // a tap judging one message of an event: no event mode of its own
+
+	live *Hit // the first framed terminal hit
 
 	st        escState
 	strLen    int
@@ -76,6 +100,7 @@ type Tap struct {
 
 type lineMatch struct {
 	rule  int
+	start int // where the match begins on the line
 	reset string
 }
 
@@ -83,6 +108,13 @@ type lineMatch struct {
 // for every hit. Use AnyStream for a merged pty stream: every rule then applies.
 func (m *Matcher) Tap(stream Stream, onHit func(Hit)) *Tap {
 	return &Tap{m: m, stream: stream, onHit: onHit, stamp: make([]int, len(m.rules))}
+}
+
+// WithInput makes the tap drop every match whose text arrived on the child's stdin within
+// InputWindow (SPEC §5.5(4)); r may be shared by the taps of one run. It returns t.
+func (t *Tap) WithInput(r *InputRing) *Tap {
+	t.input = r
+	return t
 }
 
 // Write consumes p. It always returns len(p), nil.
@@ -103,7 +135,7 @@ func (t *Tap) Write(p []byte) (int, error) {
 // Flush judges the final unterminated line. Writing after Flush starts a new line.
 func (t *Tap) Flush() {
 	if len(t.line) > 0 && !t.dropping {
-		t.evalLine(t.line, t.lineNo+1)
+		t.lineDone(t.line, t.lineNo+1, t.off)
 	}
 	if len(t.line) > 0 || t.dropping {
 		t.lineNo++
@@ -122,8 +154,30 @@ func (t *Tap) Tail() []byte {
 	return append(out, t.tail[:t.tailPos]...)
 }
 
-// Hits returns a copy of the hits kept so far, in the order they were seen.
-func (t *Tap) Hits() []Hit { return append([]Hit(nil), t.hits...) }
+// Hits returns a copy of the hits kept so far, in the order they were seen, each with Tail set for
+// the stream as it stands.
+func (t *Tap) Hits() []Hit {
+	out := append([]Hit(nil), t.hits...)
+	for i := range out {
+		out[i].Tail = t.inTail(out[i])
+	}
+	return out
+}
+
+// Live returns the first framed terminal hit (a spent quota, a dead login printed as the CLI's own
+// notice), or nil: what an interactive run may be stopped for while it runs.
+func (t *Tap) Live() *Hit {
+	if t.live == nil {
+		return nil
+	}
+	h := *t.live
+	h.Tail = t.inTail(h)
+	return &h
+}
+
+func (t *Tap) inTail(h Hit) bool {
+	return h.LineNo > t.lineNo-TailLines && t.off-h.End <= TailBytes
+}
 
 // Lines returns how many lines the tap has completed.
 func (t *Tap) Lines() int { return t.lineNo }
@@ -269,6 +323,8 @@ func (t *Tap) process(c []byte) {
 		return
 	}
 	t.appendTail(c)
+	base := t.off
+	t.off += int64(len(c))
 	pos := 0
 	if len(t.line) > 0 || t.dropping {
 		nl := bytes.IndexByte(c, '\n')
@@ -278,7 +334,7 @@ func (t *Tap) process(c []byte) {
 		}
 		t.carry(c[:nl])
 		if !t.dropping {
-			t.evalLine(t.line, t.lineNo+1)
+			t.lineDone(t.line, t.lineNo+1, base+int64(nl))
 		}
 		t.lineNo++
 		t.line, t.dropping = t.line[:0], false
@@ -290,9 +346,20 @@ func (t *Tap) process(c []byte) {
 		return
 	}
 	body := c[pos : pos+last+1]
-	t.scanBody(body)
+	if t.evMode != evOff && !t.noEvent {
+		t.eventLines(body)
+	}
+	t.scanBody(body, base+int64(pos))
 	t.lineNo += bytes.Count(body, []byte{'\n'})
 	t.carry(c[pos+last+1:])
+}
+
+// lineDone judges one whole line that was carried across writes (or cut at MaxLine).
+func (t *Tap) lineDone(line []byte, lineNo int, end int64) {
+	if t.evMode != evOff && !t.noEvent {
+		t.eventLine(line)
+	}
+	t.evalLine(line, lineNo, end)
 }
 
 // carry adds b (no '\n') to the unfinished line; a line reaching past MaxLine is judged at MaxLine.
@@ -309,19 +376,21 @@ func (t *Tap) carry(b []byte) {
 		return
 	}
 	t.line = append(t.line, b[:room]...)
-	t.evalLine(t.line, t.lineNo+1)
+	t.lineDone(t.line, t.lineNo+1, t.off)
 	t.line, t.dropping = t.line[:0], true
 }
 
-// scanBody judges the complete lines of body (each ends in '\n').
-func (t *Tap) scanBody(body []byte) {
+// scanBody judges the complete lines of body (each ends in '\n'); base is body's offset in the
+// cleaned stream.
+func (t *Tap) scanBody(body []byte, base int64) {
 	if len(t.m.always) > 0 {
 		// Some rule has no literal: every line goes to the rules.
-		n := t.lineNo
+		n, off := t.lineNo, base
 		for len(body) > 0 {
 			nl := bytes.IndexByte(body, '\n')
 			n++
-			t.evalLine(body[:nl], n)
+			t.evalLine(body[:nl], n, off+int64(nl))
+			off += int64(nl + 1)
 			body = body[nl+1:]
 		}
 		return
@@ -348,19 +417,19 @@ func (t *Tap) scanBody(body []byte) {
 		}
 		lineNo += bytes.Count(body[counted:h.start], []byte{'\n'})
 		counted = h.start
-		t.evalCandidates(body[h.start:h.end], lineNo+1, t.kwHits[i:j])
+		t.evalCandidates(body[h.start:h.end], lineNo+1, base+int64(h.end), t.kwHits[i:j])
 		i = j
 	}
 }
 
 // evalLine judges one line, finding its keywords itself.
-func (t *Tap) evalLine(line []byte, lineNo int) {
+func (t *Tap) evalLine(line []byte, lineNo int, end int64) {
 	if len(t.m.always) == 0 && len(t.m.keywords) == 0 {
 		return
 	}
 	hits := t.m.scan(line, t.kwHits[:0])
 	t.kwHits = hits
-	t.evalCandidates(line, lineNo, hits)
+	t.evalCandidates(line, lineNo, end, hits)
 }
 
 func (t *Tap) appliesTo(r *OutputRule) bool {
@@ -370,7 +439,13 @@ func (t *Tap) appliesTo(r *OutputRule) bool {
 // evalCandidates runs the rules whose keywords were found on line (and the rules without keywords),
 // in rule order. A success or failure rule on the line suppresses the route classes on it: such a line
 // is the CLI retrying by itself or the user's own failure.
-func (t *Tap) evalCandidates(line []byte, lineNo int, kws []kwHit) {
+//
+// A match whose text was typed or piped into the child (the InputRing) is no hit at all, and a line
+// of a structured event stream is left to the event judge: text inside an answer is never evidence.
+func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
+	if t.evMode == evOn && isEventLine(line) {
+		return
+	}
 	t.seq++
 	cands := t.cands[:0]
 	for _, r := range t.m.always {
@@ -399,21 +474,21 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, kws []kwHit) {
 			continue
 		}
 		re := t.m.res[ri]()
-		if ci := t.m.resetIdx[ri]; ci >= 0 {
-			loc := re.FindSubmatchIndex(line)
-			if loc == nil {
-				continue
-			}
-			reset := ""
-			if loc[2*ci] >= 0 {
-				reset = string(line[loc[2*ci]:loc[2*ci+1]])
-			}
-			found = append(found, lineMatch{ri, reset})
-		} else if re.Match(line) {
-			found = append(found, lineMatch{rule: ri})
+		var loc []int
+		ci := t.m.resetIdx[ri]
+		if ci >= 0 {
+			loc = re.FindSubmatchIndex(line)
 		} else {
+			loc = re.FindIndex(line)
+		}
+		if loc == nil || t.input.Contains(line[loc[0]:loc[1]]) {
 			continue
 		}
+		f := lineMatch{rule: ri, start: loc[0]}
+		if ci >= 0 && loc[2*ci] >= 0 {
+			f.reset = string(line[loc[2*ci]:loc[2*ci+1]])
+		}
+		found = append(found, f)
 		if c := r.Class.Class; c == Success || c == ChildFailure {
 			neutral = true
 		}
@@ -431,19 +506,30 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, kws []kwHit) {
 		if text == "" {
 			text = string(line[:min(len(line), maxHitLine)])
 		}
-		h := Hit{Rule: f.rule, Name: r.Name, Class: r.Class, Stream: t.stream, LineNo: lineNo, Line: text, Reset: f.reset}
+		h := Hit{Rule: f.rule, Name: r.Name, Class: r.Class, Stream: t.stream, LineNo: lineNo, Line: text,
+			Reset: f.reset, End: end, Framed: framed(line[:f.start])}
 		t.keep(h)
+		if t.live == nil && h.Framed && t.m.Terminal(h) {
+			live := h
+			t.live = &live
+		}
 		if t.onHit != nil {
 			t.onHit(h)
 		}
 	}
 }
 
-// keep stores h; when full, h replaces the oldest of the weakest kept hits if it is stronger, so a
+// keep stores h. When full, the oldest hit goes if it has left the tail window (only the final lines
+// count at the end); otherwise h replaces the oldest of the weakest kept hits if it is stronger, so a
 // flood of retry lines cannot push a later usage limit out.
 func (t *Tap) keep(h Hit) {
 	if len(t.hits) < MaxHits {
 		t.hits = append(t.hits, h)
+		return
+	}
+	if old := t.hits[0]; old.LineNo <= h.LineNo-TailLines || h.End-old.End > TailBytes {
+		copy(t.hits, t.hits[1:])
+		t.hits[len(t.hits)-1] = h
 		return
 	}
 	weak, weakP := -1, precedence(h.Class.Class)

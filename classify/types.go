@@ -235,7 +235,8 @@ const (
 
 // OutputRule judges a supervised child's output (SPEC §5.1 output_rules). Pattern is RE2. A rule with
 // ExitCodes matches only when the child ended with one of them. ResetCapture names the pattern's group
-// that holds a reset time.
+// that holds a reset time. AtExit0 lets the rule fail a child that exited 0 when it matches in the
+// final lines of a stream: only for a CLI known to print a fatal error and still exit 0 (SPEC §5.5(2)).
 type OutputRule struct {
 	Name         string    `json:"name"`
 	Stream       Stream    `json:"stream,omitempty"`
@@ -243,4 +244,5 @@ type OutputRule struct {
 	Pattern      string    `json:"pattern"`
 	Class        RuleClass `json:"class"`
 	ResetCapture string    `json:"reset_capture,omitempty"`
+	AtExit0      bool      `json:"at_exit_0,omitempty"`
 }

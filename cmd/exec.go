@@ -129,7 +129,7 @@ func (l *loopPlanner) Record(ctx context.Context, sa supervise.Attempt, o superv
 	a := l.attempts[sa.Number]
 	delete(l.attempts, sa.Number)
 	step := l.p.Record(ctx, a, routes.Ended{
-		ExitCode: o.ExitCode, Signal: int(o.Signal), Hits: o.Evidence.Hits, StartedAt: o.StartedAt,
+		ExitCode: o.ExitCode, Signal: int(o.Signal), Evidence: o.Evidence, StartedAt: o.StartedAt,
 		Duration: o.Duration, StoppedOnLimit: o.StoppedOnLimit, StartErr: o.Err,
 	})
 	if o.Err != nil {

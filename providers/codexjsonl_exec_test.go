@@ -9,9 +9,10 @@ import (
 	"github.com/oauth-mux/oauth-mux/providers"
 )
 
-// exec judges a supervised `codex exec --json` child with the codex output pack on its live output
-// (the tap), not with the JSONL judge: both must reach the same route verdict on every recorded
-// stream, or a failure the probe sees would slip past exec (or the reverse).
+// exec judges a supervised `codex exec --json` child with the tap on its live output, which finds
+// the event stream by itself; the probe reads a finished stream with JudgeEvents. Both must reach the
+// same route verdict on every recorded stream, or a failure the probe sees would slip past exec (or
+// the reverse).
 func TestCodexJSONLAgreesWithExecTap(t *testing.T) {
 	def, ok := providers.Builtin("codex")
 	if !ok {
@@ -36,7 +37,7 @@ func TestCodexJSONLAgreesWithExecTap(t *testing.T) {
 			if want.IsRouteFailure() || want.Class == classify.ChildFailure {
 				exit = 1
 			}
-			got := classify.Judge(classify.Evidence{ExitCode: exit, Hits: tap.Hits()}, m, now, time.UTC)
+			got := classify.Judge(classify.Evidence{ExitCode: exit, Hits: tap.Hits(), Structured: tap.Structured()}, m, now, time.UTC)
 			if want.Class == "" {
 				return // the JSONL judge is undecided (a cut-off stream): nothing to agree on
 			}

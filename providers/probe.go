@@ -569,7 +569,7 @@ func judgeCommand(def Definition, p Probe, ev ProbeEvidence, stdout, stderr, out
 		}
 	}
 	if !ev.TimedOut {
-		if cs := JudgeCodexJSONL(bytes.NewReader(stdout), opts.now(), opts.loc()); cs.Recognized {
+		if cs := judgeEvents(bytes.NewReader(stdout), outputMatcher(def.OutputRules), opts.now(), opts.loc()); cs.Recognized {
 			switch {
 			case cs.Verdict.IsRouteFailure():
 				return judged{cs.Verdict, "codex_jsonl"}
@@ -599,10 +599,7 @@ func judgeOutput(rules []classify.OutputRule, ev ProbeEvidence, stdout, stderr [
 	if len(rules) == 0 {
 		return classify.Verdict{}, false
 	}
-	m, err := classify.Compile(rules)
-	if err != nil {
-		return classify.Verdict{}, false
-	}
+	m := outputMatcher(rules)
 	to, te := m.Tap(classify.Stdout, nil), m.Tap(classify.Stderr, nil)
 	to.Write(stdout)
 	to.Flush()
@@ -612,12 +609,23 @@ func judgeOutput(rules []classify.OutputRule, ev ProbeEvidence, stdout, stderr [
 	if ev.ExitCode != nil {
 		code = *ev.ExitCode
 	}
-	v := classify.Judge(classify.Evidence{ExitCode: code, Signal: ev.Signal, Hits: append(to.Hits(), te.Hits()...)}, m, opts.now(), opts.loc())
+	v := classify.Judge(classify.Evidence{ExitCode: code, Signal: ev.Signal, Hits: append(to.Hits(), te.Hits()...),
+		Structured: append(to.Structured(), te.Structured()...)}, m, opts.now(), opts.loc())
 	if !v.IsRouteFailure() {
 		return classify.Verdict{}, false
 	}
 	v.Source = classify.SourceProbe
 	return v, true
+}
+
+// outputMatcher compiles a definition's output rules; rules that do not compile (config validation
+// reports them) leave the probe with no output rules.
+func outputMatcher(rules []classify.OutputRule) *classify.Matcher {
+	m, err := classify.Compile(rules)
+	if err != nil {
+		m, _ = classify.Compile(nil)
+	}
+	return m
 }
 
 func startCause(err error) error {

@@ -55,9 +55,11 @@ func (a *Attempt) Label() string { return a.Route.Key() }
 
 // Ended is how an attempt ended, as the supervisor saw it.
 type Ended struct {
-	ExitCode       int
-	Signal         int
-	Hits           []classify.Hit
+	ExitCode int
+	Signal   int
+	// Evidence is what the taps saw (hits, structured results, the live limit); its exit status and
+	// signal are taken from ExitCode and Signal.
+	Evidence       classify.Evidence
 	StartedAt      time.Time
 	Duration       time.Duration
 	StoppedOnLimit bool
@@ -424,8 +426,17 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 		p.addReport(a, e, classify.Verdict{Class: classify.ChildFailure}, "finish")
 		return Step{Action: StepFinish}
 	}
-	v := classify.Judge(classify.Evidence{ExitCode: e.ExitCode, Signal: e.Signal, Hits: e.Hits}, a.Matcher, now, p.opts.Loc)
+	cev := e.Evidence
+	cev.ExitCode, cev.Signal, cev.Stopped = e.ExitCode, e.Signal, e.StoppedOnLimit && cev.Live != nil
+	v := classify.Judge(cev, a.Matcher, now, p.opts.Loc)
 	v.Source = classify.SourceChildOutput
+	// --on-limit ignore: the limit an interactive child showed is recorded, while the child's own
+	// exit decides the run (SPEC §6.2 step 3).
+	recorded, ignored := v, false
+	if lv, ok := classify.LiveVerdict(cev, a.Matcher, now, p.opts.Loc); ok && !cev.Stopped && !v.IsRouteFailure() {
+		lv.Source = classify.SourceChildOutput
+		recorded, ignored = lv, true
+	}
 
 	left := 1 << 30
 	if c := p.attemptCap(); c > 0 {
@@ -435,24 +446,30 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 	decision := string(d.Action)
 
 	exit := e.ExitCode
-	ev := state.Evidence{Source: v.Source, ObservedAt: now, ExitStatus: &exit, Rule: v.Rule,
-		RetryAfterS: v.RetryAfterS, Verdict: v.String(), Decision: decision}
-	if v.Class == classify.Dead {
+	ev := state.Evidence{Source: recorded.Source, ObservedAt: now, ExitStatus: &exit, Rule: recorded.Rule,
+		RetryAfterS: recorded.RetryAfterS, ResetAt: utc(recorded.ResetAt), Verdict: recorded.String(), Decision: decision}
+	if recorded.Class == classify.Dead {
 		ev.Fingerprint = credentialFingerprint(a.Route)
 	}
 	r := a.Route
 	p.update(func(h *state.Health) {
 		h.CountRun(r.AccountKey(), now)
-		h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc)
-		if v.Class == classify.Success && p.plan.Profile != "" {
+		h.ApplyVerdict(r.AccountKey(), r.Key(), recorded, ev, now, p.sc)
+		if recorded.Class == classify.Success && p.plan.Profile != "" {
 			h.SetAffinity(p.plan.Profile, r.Key(), now)
 		}
 	})
 	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,
-		"verdict": string(v.Class), "rule": v.Rule, "duration_ms": e.Duration.Milliseconds()}
-	p.event(state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(v.Reason), Fields: fields}, r)
-	p.addReport(a, e, v, decision)
-	p.last[r.Key()] = describe(v)
+		"verdict": string(recorded.Class), "rule": recorded.Rule, "duration_ms": e.Duration.Milliseconds()}
+	if recorded.ResetAt != nil {
+		fields["reset_at"] = recorded.ResetAt.UTC().Format(time.RFC3339)
+	}
+	p.event(state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields}, r)
+	p.addReport(a, e, recorded, decision)
+	p.last[r.Key()] = describe(recorded)
+	if ignored {
+		return Step{Action: StepFinish, Message: r.Key() + " " + describe(recorded) + "; not restarting: --on-limit ignore lets the child's own exit decide"}
+	}
 
 	switch d.Action {
 	case policy.FailOver, policy.SkipProvider:

@@ -125,8 +125,11 @@ type Evidence struct {
 	HTTPStatus  int             `json:"http_status,omitempty"`
 	Rule        string          `json:"rule,omitempty"`
 	RetryAfterS int             `json:"retry_after_s,omitempty"`
-	Verdict     string          `json:"verdict,omitempty"`  // class or class(reason)
-	Decision    string          `json:"decision,omitempty"` // what the caller did about it
+	// ResetAt is the reset the evidence named (what the CLI printed), even where the liveness window
+	// is capped at MaxQuotaWindow.
+	ResetAt  *time.Time `json:"reset_at,omitempty"`
+	Verdict  string     `json:"verdict,omitempty"`  // class or class(reason)
+	Decision string     `json:"decision,omitempty"` // what the caller did about it
 	// Fingerprint of the account's credential (see Fingerprint); kept on a dead account record,
 	// never shown as evidence.
 	Fingerprint string `json:"-"`

@@ -19,28 +19,41 @@ type nopTap struct{}
 func (nopTap) Write(p []byte) (int, error) { return len(p), nil }
 func (nopTap) Flush()                      {}
 
+// newInputRing is the run's record of what reached the children's stdin (typed or piped): the taps
+// drop matches of it, so typed input is never evidence (SPEC §5.5(4)).
+func newInputRing() *classify.InputRing { return classify.NewInputRing(nil) }
+
 // newTap returns the tap of one stream (classify.AnyStream for a merged pty). onLimit is called from
 // the copying goroutine, so it must not block, when a hit is a terminal limit (quota spent, account
-// dead) that --on-limit restart reacts to.
-func newTap(m *classify.Matcher, stream classify.Stream, onLimit func()) tapWriter {
+// dead) printed with the CLI's own framing, which --on-limit restart reacts to.
+func newTap(m *classify.Matcher, stream classify.Stream, input *classify.InputRing, onLimit func()) tapWriter {
 	if m == nil {
 		return nopTap{}
 	}
 	return m.Tap(stream, func(h classify.Hit) {
-		if m.Terminal(h) {
+		if h.Framed && m.Terminal(h) {
 			onLimit()
 		}
-	})
+	}).WithInput(input)
 }
 
-// buildEvidence flushes the taps (the last line may lack its newline) and gathers their hits.
-func buildEvidence(exit int, sig syscall.Signal, taps ...tapWriter) classify.Evidence {
-	ev := classify.Evidence{ExitCode: exit, Signal: int(sig)}
+// buildEvidence flushes the taps (the last line may lack its newline) and gathers their hits and
+// structured results. The live limit is evidence only of an interactive run, the one kind that
+// supervise watches while it runs.
+func buildEvidence(exit int, sig syscall.Signal, interactive, stopped bool, taps ...tapWriter) classify.Evidence {
+	ev := classify.Evidence{ExitCode: exit, Signal: int(sig), Stopped: stopped}
 	for _, t := range taps {
 		t.Flush()
 		if ct, ok := t.(*classify.Tap); ok {
 			ev.Hits = append(ev.Hits, ct.Hits()...)
+			ev.Structured = append(ev.Structured, ct.Structured()...)
+			if l := ct.Live(); interactive && l != nil && ev.Live == nil {
+				ev.Live = l
+			}
 		}
+	}
+	if ev.Live == nil {
+		ev.Stopped = false
 	}
 	return ev
 }

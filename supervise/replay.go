@@ -17,6 +17,8 @@ const stdinReplayLimit = 8 << 20
 type replay struct {
 	src   io.Reader
 	limit int
+	// seen records what each attempt was fed, as it is fed (the run's input ring).
+	seen io.Writer
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -29,8 +31,11 @@ type replay struct {
 	closed   bool
 }
 
-func newReplay(src io.Reader, limit int) *replay {
-	r := &replay{src: src, limit: limit}
+func newReplay(src io.Reader, limit int, seen io.Writer) *replay {
+	if seen == nil {
+		seen = io.Discard
+	}
+	r := &replay{src: src, limit: limit, seen: seen}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -132,6 +137,7 @@ func (f *feeder) run() {
 			chunk = chunk[:256*1024]
 		}
 		n, err := f.w.Write(chunk)
+		_, _ = r.seen.Write(chunk[:n])
 		pos += int64(n)
 		r.mu.Lock()
 		if r.overflow && pos-r.base > int64(r.limit/2) {

@@ -183,7 +183,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			err = ee
 		}
 		o.ExitCode, o.Err = ee.Code, err
-		o.Evidence = buildEvidence(o.ExitCode, 0)
+		o.Evidence = buildEvidence(o.ExitCode, 0, false, false)
 		return o
 	}
 	if len(a.Argv) == 0 {
@@ -280,7 +280,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			cmd.Stderr = slave
 			stream = classify.AnyStream
 		}
-		t := newTap(a.Matcher, stream, onLimit)
+		t := newTap(a.Matcher, stream, s.input, onLimit)
 		taps = append(taps, t)
 		copies.Add(1)
 		go s.guard(func() { defer copies.Done(); copyOut(s.out, master, streamOf(master), t, false, false) })
@@ -293,7 +293,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			}
 			cmd.Stderr = w
 			errCopy = func() { copyOut(s.errw, r, streamOf(r), taps[1], s.raw.Load() && s.errTTY, true) }
-			taps = append(taps, newTap(a.Matcher, classify.Stderr, onLimit))
+			taps = append(taps, newTap(a.Matcher, classify.Stderr, s.input, onLimit))
 		}
 	} else {
 		outR, outW, err := newPipe()
@@ -303,8 +303,8 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			errR, errW, err = newPipe()
 			cmd.Stdout, cmd.Stderr = outW, errW
 			if err == nil {
-				tOut := newTap(a.Matcher, classify.Stdout, onLimit)
-				tErr := newTap(a.Matcher, classify.Stderr, onLimit)
+				tOut := newTap(a.Matcher, classify.Stdout, s.input, onLimit)
+				tErr := newTap(a.Matcher, classify.Stderr, s.input, onLimit)
 				taps = append(taps, tOut, tErr)
 				copies.Add(1)
 				go s.guard(func() {
@@ -422,7 +422,7 @@ wait:
 	default:
 		o.ExitCode = ws.ExitStatus()
 	}
-	o.Evidence = buildEvidence(o.ExitCode, o.Signal, taps...)
+	o.Evidence = buildEvidence(o.ExitCode, o.Signal, s.interactive, o.StoppedOnLimit, taps...)
 	return o
 }
 

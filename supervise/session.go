@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/creack/pty"
+	"github.com/oauth-mux/oauth-mux/classify"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
@@ -98,6 +99,8 @@ type Session struct {
 	closed bool
 
 	replay *replay // stdin that is not a terminal, buffered for replay
+	// input is what reached the children's stdin lately, typed or piped: the taps drop matches of it.
+	input *classify.InputRing
 
 	sigCh    chan os.Signal
 	sigDone  chan struct{}
@@ -196,8 +199,10 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 			s.Close()
 		}
 	}()
+	ring := newInputRing()
+	s.input = ring
 	if s.in != nil && !s.inTTY {
-		s.replay = newReplay(s.reader(s.in), stdinReplayLimit)
+		s.replay = newReplay(s.reader(s.in), stdinReplayLimit, ring)
 	}
 	if s.stdinPTY {
 		fd := fdOf(s.inFile)
@@ -374,8 +379,11 @@ func (s *Session) stdinPump() {
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := r.Read(buf)
-		if n > 0 && !s.deliver(buf[:n]) {
-			return
+		if n > 0 {
+			_, _ = s.input.Write(buf[:n])
+			if !s.deliver(buf[:n]) {
+				return
+			}
 		}
 		if err != nil {
 			return
