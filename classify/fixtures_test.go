@@ -1,84 +1,22 @@
 package classify
 
 import (
-	"bufio"
 	"bytes"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/internal/fixture"
 )
 
-type fixture struct {
-	path, source, expect, rule string
-	// interactive: the text is a TUI session's screen; the run is stopped on a framed terminal limit
-	// as supervise does for an interactive child with --on-limit restart.
-	interactive bool
-	exit        int
-	stream      Stream
-	now         time.Time
-	loc         *time.Location
-	reset       string
-	out         []byte
-}
-
-func loadFixtures(t testing.TB) map[string][]fixture {
+func loadFixtures(t testing.TB) map[string][]fixture.Fixture {
 	t.Helper()
-	all := map[string][]fixture{}
-	files, err := filepath.Glob("testdata/fixtures/*/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
+	fs, err := fixture.Load("testdata/fixtures")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, path := range files {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, body, ok := bytes.Cut(raw, []byte("---\n"))
-		if !ok {
-			t.Fatalf("%s: no --- line", path)
-		}
-		f := fixture{path: path, out: body, stream: Stderr, loc: time.UTC}
-		sc := bufio.NewScanner(bytes.NewReader(head))
-		for sc.Scan() {
-			k, v, _ := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), ": ")
-			switch k {
-			case "source":
-				f.source = v
-			case "expect":
-				f.expect = v
-			case "rule":
-				f.rule = v
-			case "exit":
-				f.exit, _ = strconv.Atoi(v)
-			case "stream":
-				f.stream = Stream(v)
-			case "now":
-				f.now, err = time.Parse(time.RFC3339, v)
-			case "loc":
-				f.loc, err = time.LoadLocation(v)
-			case "reset_at":
-				f.reset = v
-			case "mode":
-				if v != "interactive" {
-					t.Fatalf("%s: unknown mode %q", path, v)
-				}
-				f.interactive = true
-			case "note":
-			default:
-				t.Fatalf("%s: unknown header %q", path, k)
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-		}
-		if f.source == "" || f.expect == "" {
-			t.Fatalf("%s: needs source and expect", path)
-		}
-		pack := filepath.Base(filepath.Dir(path))
-		all[pack] = append(all[pack], f)
+	all := map[string][]fixture.Fixture{}
+	for _, f := range fs {
+		all[f.Pack] = append(all[f.Pack], f)
 	}
 	return all
 }
@@ -104,9 +42,9 @@ func colourise(out []byte) []byte {
 	return b.Bytes()
 }
 
-func runFixture(t *testing.T, m *Matcher, f fixture, input []byte, chunk int) Verdict {
+func runFixture(t *testing.T, m *Matcher, f fixture.Fixture, input []byte, chunk int) Verdict {
 	t.Helper()
-	tap := m.Tap(f.stream, nil)
+	tap := m.Tap(Stream(f.Stream), nil)
 	if chunk <= 0 {
 		tap.Write(input)
 	} else {
@@ -117,17 +55,17 @@ func runFixture(t *testing.T, m *Matcher, f fixture, input []byte, chunk int) Ve
 		}
 	}
 	tap.Flush()
-	return Judge(fixtureEvidence(f, tap), m, f.now, f.loc)
+	return Judge(fixtureEvidence(f, tap), m, f.Now, f.Loc)
 }
 
 // fixtureEvidence gathers a tap's evidence as supervise does: an interactive run is stopped on the
 // first framed terminal hit.
-func fixtureEvidence(f fixture, taps ...*Tap) Evidence {
-	ev := Evidence{ExitCode: f.exit}
+func fixtureEvidence(f fixture.Fixture, taps ...*Tap) Evidence {
+	ev := Evidence{ExitCode: f.Exit}
 	for _, t := range taps {
 		ev.Hits = append(ev.Hits, t.Hits()...)
 		ev.Structured = append(ev.Structured, t.Structured()...)
-		if l := t.Live(); l != nil && f.interactive && ev.Live == nil {
+		if l := t.Live(); l != nil && f.Interactive && ev.Live == nil {
 			ev.Live, ev.Stopped = l, true
 		}
 	}
@@ -136,7 +74,11 @@ func fixtureEvidence(f fixture, taps ...*Tap) Evidence {
 
 func TestFixtures(t *testing.T) {
 	all := loadFixtures(t)
-	total := 0
+	for pack := range all {
+		if Pack(pack) == nil {
+			t.Errorf("fixtures of %s, which has no pack", pack)
+		}
+	}
 	for _, pack := range PackNames() {
 		m, err := Compile(Pack(pack))
 		if err != nil {
@@ -146,34 +88,33 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("pack %s has only %d fixtures", pack, len(all[pack]))
 		}
 		for _, f := range all[pack] {
-			total++
-			t.Run(strings.TrimSuffix(strings.TrimPrefix(f.path, "testdata/fixtures/"), ".txt"), func(t *testing.T) {
+			t.Run(f.Name(), func(t *testing.T) {
 				variants := []struct {
 					name  string
 					in    []byte
 					chunk int
 				}{
-					{"plain", f.out, 0},
-					{"ansi-crlf", colourise(f.out), 0},
-					{"ansi-bytewise", colourise(f.out), 1},
-					{"ansi-chunks-7", colourise(f.out), 7},
+					{"plain", f.Out, 0},
+					{"ansi-crlf", colourise(f.Out), 0},
+					{"ansi-bytewise", colourise(f.Out), 1},
+					{"ansi-chunks-7", colourise(f.Out), 7},
 				}
 				for _, v := range variants {
 					got := runFixture(t, m, f, v.in, v.chunk)
-					if got.String() != f.expect {
-						t.Errorf("%s: verdict %s, want %s (source %s)", v.name, got, f.expect, f.source)
+					if got.String() != f.Expect {
+						t.Errorf("%s: verdict %s, want %s (source %s)", v.name, got, f.Expect, f.Source)
 					}
-					if f.rule != "" && got.Rule != f.rule {
-						t.Errorf("%s: rule %q, want %q", v.name, got.Rule, f.rule)
+					if f.Rule != "" && got.Rule != f.Rule {
+						t.Errorf("%s: rule %q, want %q", v.name, got.Rule, f.Rule)
 					}
 					switch {
-					case f.reset == "":
-					case f.reset == "none":
+					case f.Reset == "":
+					case f.Reset == "none":
 						if got.ResetAt != nil {
 							t.Errorf("%s: reset %v, want none", v.name, got.ResetAt)
 						}
 					default:
-						want, _ := time.Parse(time.RFC3339, f.reset)
+						want, _ := time.Parse(time.RFC3339, f.Reset)
 						if got.ResetAt == nil || !got.ResetAt.Equal(want) {
 							t.Errorf("%s: reset %v, want %v", v.name, got.ResetAt, want)
 						}
@@ -181,9 +122,6 @@ func TestFixtures(t *testing.T) {
 				}
 			})
 		}
-	}
-	if total != len(all["codex"])+len(all["claude"])+len(all["github"]) {
-		t.Errorf("fixtures outside the packs: %v", all)
 	}
 }
 
@@ -198,11 +136,11 @@ func TestFixturesAllPacksTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pack, fs := range loadFixtures(t) {
+	for _, fs := range loadFixtures(t) {
 		for _, f := range fs {
-			got := runFixture(t, m, f, colourise(f.out), 3)
-			if got.String() != f.expect {
-				t.Errorf("%s/%s with every pack: %s, want %s", pack, filepath.Base(f.path), got, f.expect)
+			got := runFixture(t, m, f, colourise(f.Out), 3)
+			if got.String() != f.Expect {
+				t.Errorf("%s with every pack: %s, want %s", f.Name(), got, f.Expect)
 			}
 		}
 	}
