@@ -53,7 +53,7 @@ type lineKey struct {
 //     exit status; so does the framed limit an interactive child was stopped for (ev.Stopped).
 //  2. A structured success at exit 0 is success.
 //  3. Exit 0 is final for free text: a child that exited 0 by itself is success, unless a rule
-//     marked at_exit_0 matched in the final lines of a stream.
+//     marked at_exit_0 matched in the last FinalLines lines of a stream.
 //  4. At a non-zero exit (or a signal death) only hits in the final lines count (Hit.Tail). A rule
 //     with exit_codes counts only when it lists the status; one without a pattern matches on the
 //     status alone (gh exits 4 when it needs a login). A success or failure hit on a line suppresses
@@ -79,7 +79,7 @@ func Judge(ev Evidence, m *Matcher, now time.Time, loc *time.Location) Verdict {
 		}
 	}
 	if ev.Stopped && ev.Live != nil {
-		first = append(first, m.resolve(*ev.Live))
+		first = append(first, m.liveLine(ev)...)
 	}
 	if best, ok := m.strongest(first, ev.ExitCode); ok {
 		return m.verdictOf(best, first, now, loc)
@@ -92,7 +92,7 @@ func Judge(ev Evidence, m *Matcher, now time.Time, loc *time.Location) Verdict {
 		if h.Rule < 0 || h.Rule >= len(m.rules) || !h.Tail {
 			continue
 		}
-		if exit0 && !m.rules[h.Rule].AtExit0 {
+		if exit0 && (!m.rules[h.Rule].AtExit0 || !h.Final) {
 			continue
 		}
 		text = append(text, h)
@@ -124,8 +124,23 @@ func LiveVerdict(ev Evidence, m *Matcher, now time.Time, loc *time.Location) (Ve
 	if ev.Live == nil {
 		return Verdict{}, false
 	}
-	h := m.resolve(*ev.Live)
-	return m.verdictOf(h, []Hit{h}, now, loc), true
+	hits := m.liveLine(ev)
+	best, _ := m.strongest(hits, ev.ExitCode)
+	return m.verdictOf(best, hits, now, loc), true
+}
+
+// liveLine is the live hit and the route hits on its line: the notice it was stopped for, as a
+// whole (a framed "Your access token could not be refreshed because your refresh token was
+// revoked" is a revoked token).
+func (m *Matcher) liveLine(ev Evidence) []Hit {
+	l := m.resolve(*ev.Live)
+	hits := []Hit{l}
+	for _, h := range ev.Hits {
+		if h.Stream == l.Stream && h.LineNo == l.LineNo && h.Rule != l.Rule && isRouteClass(m.resolve(h).Class.Class) {
+			hits = append(hits, h)
+		}
+	}
+	return hits
 }
 
 // resolve takes a hit's class and name from its rule (a hit that names a rule of m); a hit of a
@@ -191,10 +206,10 @@ func (m *Matcher) verdictOf(best Hit, all []Hit, now time.Time, loc *time.Locati
 	}
 	for _, h := range append([]Hit{best}, all...) {
 		h = m.resolve(h)
-		if h.Class.Class != best.Class.Class || h.Reset == "" {
+		if h.Class.Class != best.Class.Class || h.Reset == "" && h.More == "" {
 			continue
 		}
-		if at, ok := ParseReset(h.Reset, now, loc); ok {
+		if at, ok := m.parseHitReset(h, now, loc); ok {
 			at = at.UTC()
 			v.ResetAt = &at
 			if d := at.Sub(now); d > 0 && (v.Class == RateLimited || v.Class == QuotaExhausted) {
@@ -204,6 +219,24 @@ func (m *Matcher) verdictOf(best Hit, all []Hit, now time.Time, loc *time.Locati
 		}
 	}
 	return v
+}
+
+// parseHitReset reads a hit's reset; when it does not parse on its own line, the line and the next
+// one (a notice the terminal wrapped) are matched again as one.
+func (m *Matcher) parseHitReset(h Hit, now time.Time, loc *time.Location) (time.Time, bool) {
+	if at, ok := ParseReset(h.Reset, now, loc); ok {
+		return at, true
+	}
+	if h.More == "" || h.Rule < 0 || h.Rule >= len(m.rules) || m.resetIdx[h.Rule] < 0 {
+		return time.Time{}, false
+	}
+	joined := h.Line + " " + h.More
+	ci := m.resetIdx[h.Rule]
+	sub := m.res[h.Rule]().FindStringSubmatchIndex(joined)
+	if sub == nil || sub[2*ci] < 0 {
+		return time.Time{}, false
+	}
+	return ParseReset(joined[sub[2*ci]:sub[2*ci+1]], now, loc)
 }
 
 func exitMatches(codes []int, code int) bool {

@@ -32,12 +32,13 @@ import (
 
 // Rule names of the structured judges.
 const (
-	RuleCodexTurnCompleted = "codex-jsonl-turn-completed"
-	RuleCodexTurnFailed    = "codex-jsonl-turn-failed"
-	RuleClaudeResultOK     = "claude-json-result"
-	RuleClaudeResultError  = "claude-json-result-error"
-	RuleClaudeRateLimit    = "claude-json-rate-limit-rejected"
-	RuleClaudeStatus       = "claude-json-api-error-status"
+	RuleCodexTurnCompleted   = "codex-jsonl-turn-completed"
+	RuleCodexTurnFailed      = "codex-jsonl-turn-failed"
+	RuleClaudeResultOK       = "claude-json-result"
+	RuleClaudeResultError    = "claude-json-result-error"
+	RuleClaudeRateLimit      = "claude-json-rate-limit-rejected"
+	RuleClaudeStatus         = "claude-json-api-error-status"
+	RuleClaudeAssistantError = "claude-json-assistant-error"
 )
 
 const (
@@ -51,9 +52,25 @@ const eventProbeLines = 16
 
 var eventPrefix = []byte(`{"type":"`)
 
-// isEventLine reports whether line opens a JSON event ({"type":"…).
+// isEventLine reports whether line opens a JSON event ({"type":"…) at its first column, or an array
+// of them (what Claude Code's --output-format json prints with --verbose, anthropics/claude-code#84784),
+// or a legacy Codex event ({"id":"0","msg":{"type":…}}, codex exec --json before openai/codex#4525).
+// The CLIs print events unindented: an indented one is text, such as an answer quoting an event.
 func isEventLine(line []byte) bool {
-	return bytes.HasPrefix(bytes.TrimLeft(line, " \t"), eventPrefix)
+	if len(line) > 0 && line[0] == '[' {
+		line = line[1:]
+	}
+	return bytes.HasPrefix(line, eventPrefix) || isLegacyCodexEvent(line)
+}
+
+var legacyPrefix, legacyMsg = []byte(`{"id":"`), []byte(`"msg":{"type":"`)
+
+func isLegacyCodexEvent(line []byte) bool {
+	if !bytes.HasPrefix(line, legacyPrefix) {
+		return false
+	}
+	i := bytes.IndexByte(line[len(legacyPrefix):], '"')
+	return i >= 0 && bytes.HasPrefix(line[len(legacyPrefix)+i+1:], append([]byte{','}, legacyMsg...))
 }
 
 // eventJudge is what a tap learned from a stream's events.
@@ -77,18 +94,64 @@ func (t *Tap) eventLines(body []byte) {
 }
 
 func (t *Tap) eventLine(line []byte) {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
+	line = bytes.TrimRight(line, " \t\r")
+	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
 	if t.evMode == evUnknown {
-		if !bytes.HasPrefix(line, eventPrefix) {
+		if !isEventLine(line) {
 			if t.evSeen++; t.evSeen >= eventProbeLines {
 				t.evMode = evOff
 			}
 			return
 		}
 		t.evMode, t.events = evOn, &eventJudge{}
+	}
+	if line[0] == '[' && isEventLine(line) {
+		t.eventArray(line)
+		return
+	}
+	t.oneEvent(line)
+}
+
+// eventArray judges the events of a JSON array, as far as the line goes.
+func (t *Tap) eventArray(line []byte) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return
+		}
+		var b bytes.Buffer
+		if json.Compact(&b, raw) == nil {
+			t.oneEvent(b.Bytes())
+		}
+	}
+}
+
+func (t *Tap) oneEvent(line []byte) {
+	if isLegacyCodexEvent(line) {
+		var ev struct {
+			Msg struct {
+				Type    string `json:"type"`
+				Message string `json:"message"`
+			} `json:"msg"`
+		}
+		decodePartial(line, &ev)
+		switch ev.Msg.Type {
+		case "error":
+			t.events.events++
+			t.judgeMessage(ev.Msg.Message, "", RuleCodexTurnFailed)
+		case "task_complete":
+			t.events.events++
+			t.events.completed, t.events.doneRule, t.events.unknownFail = true, RuleCodexTurnCompleted, false
+		default:
+			t.events.events++
+		}
+		return
 	}
 	if !bytes.HasPrefix(line, eventPrefix) {
 		return
@@ -106,8 +169,37 @@ func (t *Tap) judgeEvent(typ string, line []byte) {
 	j := t.events
 	switch typ {
 	case "thread.started", "turn.started", "item.started", "item.updated", "item.completed",
-		"request_user_input", "system", "assistant", "user", "stream_event":
+		"request_user_input", "system", "user", "stream_event":
 		j.events++
+	case "assistant":
+		j.events++
+		// A message the CLI made up for an API error (model "<synthetic>") carries an error code; an
+		// answer of the model carries none and is never evidence.
+		var ev struct {
+			Error   string `json:"error"`
+			Message struct {
+				Model   string `json:"model"`
+				Content []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"message"`
+		}
+		decodePartial(line, &ev)
+		if ev.Error == "" || ev.Message.Model != "<synthetic>" {
+			return
+		}
+		var text strings.Builder
+		for _, c := range ev.Message.Content {
+			if c.Type == "text" {
+				text.WriteString(c.Text + " ")
+			}
+		}
+		if h, ok := t.m.judgeText(text.String()); ok && isRouteClass(h.Class.Class) {
+			t.keepEvent(h)
+		} else if c, ok := assistantErrorClass[ev.Error]; ok {
+			t.keepEvent(Hit{Rule: -1, Name: RuleClaudeAssistantError, Class: c})
+		}
 	case "turn.completed":
 		j.events++
 		// A turn that completed after an unexplained error shows the error was not fatal.
@@ -196,14 +288,32 @@ func statusClass(raw json.RawMessage) (RuleClass, bool) {
 	switch {
 	case n == 429:
 		return rateLimit, true
-	case n == 401:
+	case n == 401 || n == 403:
 		return dead(AuthPermanentlyFailed), true
 	case n == 402:
 		return degraded(SubscriptionPaused), true
+	case n == 404:
+		return degraded(TierInsufficient), true
 	case n == 529 || n >= 500 && n <= 599:
 		return provDown, true
 	}
 	return RuleClass{}, false
+}
+
+// assistantErrorClass maps the error codes of Claude Code's synthetic assistant messages
+// (SDKAssistantMessageError in @anthropic-ai/claude-agent-sdk sdk.d.ts) to classes; codes that are
+// the user's own request (invalid_request, max_output_tokens, unknown) are absent.
+var assistantErrorClass = map[string]RuleClass{
+	"authentication_failed":  dead(AuthPermanentlyFailed),
+	"oauth_org_not_allowed":  dead(AuthPermanentlyFailed),
+	"billing_error":          degraded(SubscriptionPaused),
+	"account_on_hold":        degraded(SubscriptionPaused),
+	"verification_required":  degraded(PendingVerification),
+	"rate_limit":             rateLimit,
+	"overloaded":             provDown,
+	"server_error":           provDown,
+	"model_not_found":        degraded(TierInsufficient),
+	"cloud_credential_error": dead(CredentialUnavailable),
 }
 
 // judgeMessage judges the message of a failed event with the tap's own rules (the words a CLI

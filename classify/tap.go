@@ -21,6 +21,8 @@ const (
 	// of: at a non-zero exit only hits there count (SPEC §5.5(3)).
 	TailLines = 40
 	TailBytes = 16 << 10
+	// FinalLines is where a rule marked at_exit_0 must match: the last lines of a stream.
+	FinalLines = 3
 )
 
 // Hit is one rule matching one cleaned line of a child's output.
@@ -37,10 +39,15 @@ type Hit struct {
 	// Framed says the match opens its line (after blanks, a notice glyph, an "Error:" label or a
 	// bracketed stamp), the way a CLI prints its own notice; words in the middle of a sentence are not.
 	Framed bool `json:"framed,omitempty"`
-	// Tail is set by Tap.Hits: the line is among the stream's final TailLines lines and TailBytes.
-	Tail bool `json:"tail,omitempty"`
+	// Tail is set by Tap.Hits: the line is among the stream's final TailLines lines and TailBytes;
+	// Final: among its FinalLines last lines.
+	Tail  bool `json:"tail,omitempty"`
+	Final bool `json:"final,omitempty"`
 	// Structured says a structured result (a JSON event) produced the hit, not free text.
 	Structured bool `json:"structured,omitempty"`
+	// More is the next line when the reset may continue on it (a TUI wraps long notices): the
+	// reset capture reached the end of the line, or found nothing there.
+	More string `json:"-"`
 }
 
 type escState uint8
@@ -76,6 +83,8 @@ type Tap struct {
 
 	live *Hit // the first framed terminal hit
 
+	pending int // line number of hits waiting for their next line (More), 0 when none
+
 	st        escState
 	strLen    int
 	crPending bool
@@ -102,6 +111,7 @@ type lineMatch struct {
 	rule  int
 	start int // where the match begins on the line
 	reset string
+	wrap  bool // the reset may go on on the next line
 }
 
 // Tap returns a tap for one stream. onHit (may be nil) is called synchronously, from Write or Flush,
@@ -160,6 +170,7 @@ func (t *Tap) Hits() []Hit {
 	out := append([]Hit(nil), t.hits...)
 	for i := range out {
 		out[i].Tail = t.inTail(out[i])
+		out[i].Final = out[i].Tail && out[i].LineNo > t.lineNo-FinalLines
 	}
 	return out
 }
@@ -408,6 +419,9 @@ func (t *Tap) scanBody(body []byte, base int64) {
 		}
 		return a.kw - b.kw
 	})
+	if t.pending != 0 {
+		t.feedPending(body[:bytes.IndexByte(body, '\n')], t.lineNo+1)
+	}
 	lineNo, counted := t.lineNo, 0
 	for i := 0; i < len(t.kwHits); {
 		h := t.kwHits[i]
@@ -418,12 +432,17 @@ func (t *Tap) scanBody(body []byte, base int64) {
 		lineNo += bytes.Count(body[counted:h.start], []byte{'\n'})
 		counted = h.start
 		t.evalCandidates(body[h.start:h.end], lineNo+1, base+int64(h.end), t.kwHits[i:j])
+		if t.pending != 0 && h.end+1 < len(body) {
+			next := body[h.end+1:]
+			t.feedPending(next[:bytes.IndexByte(next, '\n')], lineNo+2)
+		}
 		i = j
 	}
 }
 
 // evalLine judges one line, finding its keywords itself.
 func (t *Tap) evalLine(line []byte, lineNo int, end int64) {
+	t.feedPending(line, lineNo)
 	if len(t.m.always) == 0 && len(t.m.keywords) == 0 {
 		return
 	}
@@ -488,6 +507,9 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
 		if ci >= 0 && loc[2*ci] >= 0 {
 			f.reset = string(line[loc[2*ci]:loc[2*ci+1]])
 		}
+		if c := r.Class.Class; ci >= 0 && (c == QuotaExhausted || c == RateLimited) && (loc[2*ci] < 0 || loc[2*ci+1] == len(line)) {
+			f.wrap = true
+		}
 		found = append(found, f)
 		if c := r.Class.Class; c == Success || c == ChildFailure {
 			neutral = true
@@ -508,6 +530,9 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
 		}
 		h := Hit{Rule: f.rule, Name: r.Name, Class: r.Class, Stream: t.stream, LineNo: lineNo, Line: text,
 			Reset: f.reset, End: end, Framed: framed(line[:f.start])}
+		if f.wrap {
+			t.pending = lineNo
+		}
 		t.keep(h)
 		if t.live == nil && h.Framed && t.m.Terminal(h) {
 			live := h
@@ -516,6 +541,28 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
 		if t.onHit != nil {
 			t.onHit(h)
 		}
+	}
+}
+
+// feedPending gives line (number lineNo) to the hits of the line before it that wait for it.
+func (t *Tap) feedPending(line []byte, lineNo int) {
+	if t.pending == 0 {
+		return
+	}
+	if t.pending != lineNo-1 {
+		t.pending = 0
+		return
+	}
+	t.pending = 0
+	more := string(bytes.TrimSpace(line[:min(len(line), 256)]))
+	if more == "" {
+		return
+	}
+	for i := len(t.hits) - 1; i >= 0 && t.hits[i].LineNo == lineNo-1; i-- {
+		t.hits[i].More = more
+	}
+	if t.live != nil && t.live.LineNo == lineNo-1 {
+		t.live.More = more
 	}
 }
 

@@ -117,7 +117,7 @@ func TestCodexJSONLNotAStream(t *testing.T) {
 	}
 	// The strongest route failure wins over a completed turn.
 	mixed := `{"type":"turn.completed","usage":{}}` + "\n" + `{"type":"turn.failed","error":{"message":"Quota exceeded. Check your plan and billing details."}}` + "\n"
-	if cs := providers.JudgeCodexJSONL(strings.NewReader(mixed), time.Now(), time.UTC); cs.Verdict.Class != classify.QuotaExhausted {
+	if cs := providers.JudgeCodexJSONL(strings.NewReader(mixed), time.Now(), time.UTC); cs.Verdict.String() != "degraded(subscription_paused)" {
 		t.Errorf("mixed: %s", cs.Verdict)
 	}
 }
