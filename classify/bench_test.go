@@ -49,6 +49,15 @@ func benchLog(n int) []byte {
 	return b.Bytes()
 }
 
+// typedRing is a run's input ring holding what a user typed: the taps of exec always have one.
+func typedRing() *InputRing {
+	r := NewInputRing(nil)
+	r.Write([]byte("fix the failing limiter test; the usage limit reached message must say when it resets\r"))
+	return r
+}
+
+// BenchmarkTap measures the tap as exec runs it: every pack, the input ring, the event judge looking
+// at the first lines; scripts/bench-tap-vs.sh REF compares it with an earlier tree in the same run.
 func BenchmarkTap(b *testing.B) {
 	var rules []OutputRule
 	for _, p := range PackNames() {
@@ -61,7 +70,7 @@ func BenchmarkTap(b *testing.B) {
 	for _, size := range []int{4 << 10, 32 << 10} {
 		data := benchLog(1 << 20)
 		b.Run(fmt.Sprintf("AllPacks/write%dK", size>>10), func(b *testing.B) {
-			tap := m.Tap(Stdout, nil)
+			tap := m.Tap(Stdout, nil).WithInput(typedRing())
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			start := cpuTime()
@@ -80,7 +89,7 @@ func BenchmarkTap(b *testing.B) {
 	}
 	plain := bytes.Repeat([]byte("ok  \tgithub.com/acme/api/handlers\t0.412s\tcoverage: 81.2% of statements\n"), 1<<14)
 	b.Run("AllPacks/plain32K", func(b *testing.B) {
-		tap := m.Tap(Stdout, nil)
+		tap := m.Tap(Stdout, nil).WithInput(typedRing())
 		b.SetBytes(int64(len(plain)))
 		b.ReportAllocs()
 		start := cpuTime()
@@ -93,4 +102,35 @@ func BenchmarkTap(b *testing.B) {
 		}
 		reportCPU(b, start, int64(len(plain)))
 	})
+}
+
+// BenchmarkTapEvents: a `codex exec --json` stream, where the event judge reads every line.
+func BenchmarkTapEvents(b *testing.B) {
+	m, err := Compile(Pack("codex"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stream bytes.Buffer
+	for stream.Len() < 1<<20 {
+		stream.WriteString(`{"type":"item.completed","item":{"id":"item_3","type":"command_execution","command":"bash -lc 'go test ./...'","aggregated_output":"ok  \tgithub.com/acme/api\t0.41s\n","exit_code":0,"status":"completed"}}` + "\n")
+		stream.WriteString(`{"type":"item.completed","item":{"id":"item_4","type":"agent_message","text":"The tests pass; I left a note that the usage limit reached message must name the reset."}}` + "\n")
+	}
+	stream.WriteString(`{"type":"turn.completed","usage":{"input_tokens":1200,"output_tokens":300}}` + "\n")
+	data := stream.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		tap := m.Tap(Stdout, nil).WithInput(typedRing())
+		for p := data; len(p) > 0; {
+			n := min(32<<10, len(p))
+			tap.Write(p[:n])
+			p = p[n:]
+		}
+		tap.Flush()
+		if s := tap.Structured(); len(s) != 1 || s[0].Class.Class != Success {
+			b.Fatalf("structured %+v", s)
+		}
+	}
+	reportCPU(b, start, int64(len(data)))
 }

@@ -35,6 +35,10 @@ type Matcher struct {
 type anchorRef struct {
 	kw  int // keyword index
 	off int // offset of the anchor byte inside the keyword
+	// chk is the offset of a second byte checked before the whole keyword is compared (the rarest
+	// byte after the anchor), c that byte (lower-cased when the keyword folds case).
+	chk int
+	c   byte
 }
 
 // CompileError names the rule that did not compile.
@@ -104,15 +108,24 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 		}
 	}
 	seen := [256]bool{}
-	for k, kw := range m.keywords {
-		off := rarestByte(kw, m.kwFold[k])
+	// Each distinct anchor byte is one bytes.IndexByte pass over every chunk, so a keyword takes an
+	// anchor another keyword already has when that costs little more than its rarest byte.
+	order := make([]int, len(m.keywords))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(m.keywords[order[i]]) < len(m.keywords[order[j]]) })
+	for _, k := range order {
+		kw := m.keywords[k]
+		off := anchorOf(kw, m.kwFold[k], &seen)
 		b := kw[off]
 		variants := []byte{b}
 		if m.kwFold[k] {
 			variants = caseVariants(b)
 		}
+		chk := checkByte(kw, off, m.kwFold[k])
 		for _, c := range variants {
-			m.byAnchor[c] = append(m.byAnchor[c], anchorRef{kw: k, off: off})
+			m.byAnchor[c] = append(m.byAnchor[c], anchorRef{kw: k, off: off, chk: chk, c: kw[chk]})
 			if !seen[c] {
 				seen[c] = true
 				m.anchors = append(m.anchors, c)
@@ -189,6 +202,50 @@ var letterRank = [26]int{
 	580, 600, 220, 15, 550, 560, 750, 280, 100, 170, 40, 170, 10, // n–z
 }
 
+// passCost is what one more anchor byte costs in byteRank's units: a whole IndexByte pass over
+// each chunk (~0.1 ns a byte) against a stop and a comparison (~15 ns) per occurrence.
+const passCost = 60
+
+// anchorOf picks the anchor of kw: its rarest byte, unless a byte that already is an anchor (seen)
+// is nearly as rare.
+func anchorOf(kw []byte, fold bool, seen *[256]bool) int {
+	best, bestCost := 0, 1<<30
+	for i, b := range kw {
+		c := byteRank(b)
+		used := seen[b]
+		if fold && b >= 'a' && b <= 'z' {
+			c = letterRank[b-'a'] // both cases are scanned
+			used = used && seen[b-'a'+'A']
+		}
+		if !used {
+			c += passCost
+		}
+		if c < bestCost {
+			best, bestCost = i, c
+		}
+	}
+	return best
+}
+
+// checkByte is the offset of the rarest byte of kw other than its anchor at off (off itself for a
+// one-byte keyword).
+func checkByte(kw []byte, off int, fold bool) int {
+	best, bestRank := off, 1<<30
+	for i, b := range kw {
+		if i == off {
+			continue
+		}
+		r := byteRank(b)
+		if fold && b >= 'a' && b <= 'z' {
+			r = letterRank[b-'a']
+		}
+		if r < bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
+}
+
 func rarestByte(kw []byte, fold bool) int {
 	best, bestRank := 0, 1<<30
 	for i, b := range kw {
@@ -260,10 +317,15 @@ func required(re *syntax.Regexp) []literal {
 	case syntax.OpConcat:
 		var best []literal
 		bestScore := 0
-		for _, sub := range re.Sub {
+		for i, sub := range re.Sub {
 			s := required(sub)
 			if sc := score(s); sc > bestScore {
 				best, bestScore = s, sc
+			}
+			if i+1 < len(re.Sub) {
+				if s := joined(sub, re.Sub[i+1]); score(s) > bestScore {
+					best, bestScore = s, score(s)
+				}
 			}
 		}
 		return best
@@ -284,6 +346,41 @@ func required(re *syntax.Regexp) []literal {
 	return nil
 }
 
+// joined is the literal set of a literal followed by an alternation: per branch, the literal and
+// the branch's opening literal joined (or the branch's own literals when it opens otherwise). RE2 factors a common prefix out of alternatives
+// ("Your workspace…|You hit…" parses as "You" then an alternation), which leaves a short literal
+// alone otherwise; nil when the shape does not fit.
+func joined(lit, alt *syntax.Regexp) []literal {
+	if lit.Op != syntax.OpLiteral || alt.Op != syntax.OpAlternate || len(alt.Sub) > maxAlternatives {
+		return nil
+	}
+	fold := lit.Flags&syntax.FoldCase != 0
+	var out []literal
+	for _, b := range alt.Sub {
+		head := b
+		if b.Op == syntax.OpConcat && len(b.Sub) > 0 {
+			head = b.Sub[0]
+		}
+		var l []literal
+		switch {
+		case head.Op == syntax.OpLiteral && (head.Flags&syntax.FoldCase != 0) == fold:
+			l = literalRuns(append(append([]rune(nil), lit.Rune...), head.Rune...), fold)
+		case head.Op == syntax.OpEmptyMatch:
+			l = literalRuns(lit.Rune, fold)
+		case head.Op == syntax.OpAlternate:
+			l = joined(lit, head) // "You" then "'re" or "’re"
+		default:
+			// A branch that opens otherwise ("['’]re out of credits") has literals of its own.
+			l = required(b)
+		}
+		if len(l) == 0 {
+			return nil
+		}
+		out = append(out, l...)
+	}
+	return out
+}
+
 // score prefers the set that the prefilter scans cheapest: few alternatives anchored on rare bytes,
 // then long literals (fewer false verifications).
 func score(set []literal) int {
@@ -302,6 +399,11 @@ func score(set []literal) int {
 	}
 	if minLen < 3 {
 		cost += 1000 // a one- or two-byte literal verifies on almost every anchor
+	}
+	if minLen < 5 {
+		// A short literal is a common word ("You"): the line it finds goes to the expressions far
+		// more often than its anchor's rank says.
+		cost += (5 - minLen) * 100
 	}
 	return 1<<20 - cost*64 + min(minLen, 63)
 }
@@ -388,6 +490,9 @@ func (m *Matcher) scan(buf []byte, hits []kwHit) []kwHit {
 				kw := m.keywords[r.kw]
 				s := pos - r.off
 				if s < 0 || s+len(kw) > len(buf) {
+					continue
+				}
+				if c := buf[s+r.chk]; c != r.c && lowerASCII(c) != r.c {
 					continue
 				}
 				if m.kwFold[r.kw] {

@@ -40,14 +40,14 @@ var packs = map[string][]OutputRule{
 		// A model this login cannot use marks the route (before the overload rule: the text can come
 		// inside "stream disconnected before completion: …", openai/codex#12143).
 		{Name: "codex-model-unavailable", Pattern: "model is not supported when using Codex with a ChatGPT account|The model `[^`]+` does not exist or you do not have access to it|unexpected status 404 Not Found: .*(?:model '[^']+' not found|Model not found)", Class: degraded(TierInsufficient)},
-		{Name: "codex-usage-limit", Pattern: codexLead + `You(?:'|’)ve hit (?:usage )?your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup},
+		{Name: "codex-usage-limit", Pattern: codexLead + `(?:You've|You’ve) hit (?:usage )?your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup},
 		// codex exec before openai/codex#4309 (v0.40.0 and older) printed the error with a timestamp on
 		// stdout and exited 0: as the last line of a run it still counts.
-		{Name: "codex-usage-limit-exit-0", Pattern: `^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\] ERROR: You(?:'|’)ve hit (?:usage )?your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup, AtExit0: true},
+		{Name: "codex-usage-limit-exit-0", Pattern: `^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\] ERROR: (?:You've|You’ve) hit (?:usage )?your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup, AtExit0: true},
 		// The backend's structured error as relays print it (codex itself prints the sentence).
 		{Name: "codex-usage-limit-json", Pattern: `\\?"usage_limit_(?:reached|exceeded)\\?"(?:.*resets_at\\?"\s*:\s*(?P<reset>\d{10}))?`, Class: quota, ResetCapture: resetGroup},
 		// Credit, spend cap and plan: nothing resets by itself.
-		{Name: "codex-credits", Pattern: codexLead + `(?:Your workspace is out of credits\.|You hit your spend cap set (?:in your workspace|by the owner of your workspace)\.|You(?:'|’)re out of credits\.|To use Codex with your ChatGPT plan, upgrade to Plus|Usage limit reached\. You(?:'|’)ve reached your usage limit\.)`, Class: degraded(SubscriptionPaused)},
+		{Name: "codex-credits", Pattern: codexLead + `(?:Your workspace is out of credits\.|You hit your spend cap set (?:in your workspace|by the owner of your workspace)\.|(?:You're|You’re) out of credits\.|To use Codex with your ChatGPT plan, upgrade to Plus|Usage limit reached\. (?:You've|You’ve) reached your usage limit\.)`, Class: degraded(SubscriptionPaused)},
 		{Name: "codex-quota-exceeded", Pattern: `Quota exceeded\. Check your plan and billing details`, Class: degraded(SubscriptionPaused)},
 		{Name: "codex-insufficient-quota", Pattern: `Insufficient quota: You exceeded your current quota`, Class: degraded(SubscriptionPaused)},
 		// The refresh failures of codex-rs/login/src/auth/manager.rs, never retried.
@@ -64,7 +64,7 @@ var packs = map[string][]OutputRule{
 		{Name: "codex-unauthorized", Pattern: `(?:unexpected status|exceeded retry limit, last status:) 401 Unauthorized(?:$|[,;]|:\s*[^YM\s])`, Class: dead(AuthPermanentlyFailed)},
 		{Name: "codex-sign-in-again", Pattern: `Please log out and sign in again`, Class: dead(AuthPermanentlyFailed)},
 		{Name: "codex-retry-limit-429", Pattern: `exceeded retry limit, last status: 429`, Class: rateLimit},
-		{Name: "codex-overloaded", Pattern: codexLead + `(?:Selected model is at capacity\.|Model \S+ is at capacity\.|We(?:'|’)re currently experiencing high demand,|stream disconnected before completion: |exceeded retry limit, last status: 5\d\d|unexpected status 5\d\d )`, Class: provDown},
+		{Name: "codex-overloaded", Pattern: codexLead + `(?:Selected model is at capacity\.|Model \S+ is at capacity\.|(?:We're|We’re) currently experiencing high demand,|stream disconnected before completion: |exceeded retry limit, last status: 5\d\d|unexpected status 5\d\d )`, Class: provDown},
 	},
 	"claude": {
 		// Claude Code prints its notices on stdout, also in `claude -p` (anthropics/claude-code#35540);
@@ -77,18 +77,18 @@ var packs = map[string][]OutputRule{
 		// (anthropics/claude-code#6119): a machine format no answer prints, so it counts at exit 0.
 		{Name: "claude-usage-limit-epoch", Pattern: `^\s*Claude AI usage limit reached\|(?P<reset>\d{10,13})\s*$`, Class: quota, ResetCapture: resetGroup, AtExit0: true},
 		{Name: "claude-usage-limit-reset-at", Pattern: `Claude usage limit reached\.(?: Your limit will reset at (?P<reset>[^.]+(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup},
-		{Name: "claude-limit-hit", Pattern: `You(?:'|’)ve hit your (?:[A-Za-z0-9-]+ )?limit\s*[·∙•]\s*resets (?P<reset>[^·∙•]+)`, Class: quota, ResetCapture: resetGroup},
-		{Name: "claude-extra-usage", Pattern: `You(?:'|’)re out of extra usage\s*[·∙•]\s*resets (?P<reset>[^·∙•]+)`, Class: quota, ResetCapture: resetGroup},
+		{Name: "claude-limit-hit", Pattern: `(?:You've|You’ve) hit your (?:[A-Za-z0-9-]+ )?limit\s*[·∙•]\s*resets (?P<reset>[^·∙•]+)`, Class: quota, ResetCapture: resetGroup},
+		{Name: "claude-extra-usage", Pattern: `(?:You're|You’re) out of extra usage\s*[·∙•]\s*resets (?P<reset>[^·∙•]+)`, Class: quota, ResetCapture: resetGroup},
 		{Name: "claude-limit-reached", Pattern: `(?:\d+-hour|[Ss]ession|[Ww]eekly|Opus weekly|Opus|Sonnet weekly|Sonnet) limit reached(?:\s*[·∙•]\s*resets (?P<reset>[^·∙•]+))?`, Class: quota, ResetCapture: resetGroup},
-		{Name: "claude-monthly-spend-limit", Pattern: `You(?:'|’)ve hit your monthly spend limit\s*[·∙•]`, Class: quota},
+		{Name: "claude-monthly-spend-limit", Pattern: `(?:You've|You’ve) hit your monthly spend limit\s*[·∙•]`, Class: quota},
 		// A cap on one model ("You've reached your Fable limit. Run /usage-credits …"): the route's window.
-		{Name: "claude-model-limit", Pattern: `You(?:'|’)ve reached your [A-Za-z0-9 .-]{1,40} limit\. Run /usage-credits`, Class: quota},
+		{Name: "claude-model-limit", Pattern: `(?:You've|You’ve) reached your [A-Za-z0-9 .-]{1,40} limit\. Run /usage-credits`, Class: quota},
 		// `claude -p` prints this alone and exits 0 (anthropics/claude-code#79500): at exit 0 it counts
 		// as the final line of a stream only.
 		{Name: "claude-rate-limit-exit-0", Pattern: `^\s*API Error: Rate limit reached\s*$`, Class: rateLimit, AtExit0: true},
 		{Name: "claude-rate-limit", Pattern: `API Error: (?:Rate limit reached|Request rejected \(429\)|429\b)|"type"\s*:\s*"rate_limit_error"`, Class: rateLimit},
 		// The login, in the order the CLI words it; an expired token before the generic 401.
-		{Name: "claude-oauth-expired", Pattern: `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b.*?)?OAuth token\s+has\s+expired|Failed to authenticate: OAuth session expired`, Class: dead(CredentialExpired)},
+		{Name: "claude-oauth-expired", Pattern: `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b.*?)?OAuth token has expired|Failed to authenticate: OAuth session expired`, Class: dead(CredentialExpired)},
 		// The same message wrapped by the TUI after "OAuth token" (#44264): its second line.
 		{Name: "claude-oauth-expired-wrapped", Pattern: `^\s*has expired\. Please obtain a new token`, Class: dead(CredentialExpired)},
 		{Name: "claude-oauth-revoked", Pattern: `OAuth token (?:has been )?revoked`, Class: dead(TokenRevoked)},
@@ -101,7 +101,7 @@ var packs = map[string][]OutputRule{
 		{Name: "claude-credit-balance", Pattern: `(?i)credit balance (?:is )?too low`, Class: degraded(SubscriptionPaused)},
 		{Name: "claude-payment-required", Pattern: `API Error: 402\b`, Class: degraded(SubscriptionPaused)},
 		// A model this login cannot use marks the route, not the account.
-		{Name: "claude-selected-model", Pattern: `There(?:'|’)s an issue with the selected model \([^)]+\)\.`, Class: degraded(TierInsufficient)},
+		{Name: "claude-selected-model", Pattern: `(?:There's|There’s) an issue with the selected model \([^)]+\)\.`, Class: degraded(TierInsufficient)},
 		{Name: "claude-overloaded", Pattern: `API Error: (?:Repeated 529\b|5\d\d\b)|API Error: \d+ \{"type":"error","error":\{"type":"(?:overloaded_error|api_error)"`, Class: provDown},
 	},
 	"github": {

@@ -254,6 +254,11 @@ func TestRequiredLiterals(t *testing.T) {
 		`\d+`:                                 nil,
 		`(foo|\d)`:                            nil,
 		`line1\nline2longer`:                  {{"line2longer", false}},
+		// RE2 factors "You" out of the alternatives; the literals join it again with each branch.
+		`Your workspace is out|You hit your spend cap|(?:You're|You’re) out of credits`: {
+			{"You hit your spend cap", false}, {"You're", false}, {"Your workspace is out", false}, {"You’re", false}},
+		// A short common word alone is a poor literal when a longer one is there.
+		`You(?:'|’)ve hit your usage`: {{"ve hit your usage", false}},
 	}
 	for pat, want := range cases {
 		if got := requiredLiterals(pat); !reflect.DeepEqual(got, want) {

@@ -643,6 +643,9 @@ func (v *validator) outputRule(path string, r classify.OutputRule) {
 	if r.Class.Class == "" {
 		v.add(keyPath(path, "class"), "missing class, e.g. {\"quota_exhausted\":{}}")
 	}
+	if r.AtExit0 && (r.Class.Class == classify.Success || r.Class.Class == classify.ChildFailure || r.Pattern == "") {
+		v.add(keyPath(path, "at_exit_0"), "at_exit_0 is for a pattern that fails a run the CLI ended with 0: it needs a pattern and a class such as {\"quota_exhausted\":{}}")
+	}
 	if r.Pattern == "" {
 		v.add(keyPath(path, "pattern"), "an output rule needs a pattern")
 		return

@@ -203,6 +203,7 @@ func TestValidationRules(t *testing.T) {
 		{"output rule class", func(m obj) { delete(outRule(m), "class") }, "provider_definitions.acme.output_rules[0].class", "missing class"},
 		{"output rule reset group", func(m obj) { outRule(m)["reset_capture"] = "when" }, "provider_definitions.acme.output_rules[0].reset_capture", `no group named "when"`},
 		{"output rule exit code", func(m obj) { outRule(m)["exit_codes"] = []any{1, 300} }, "provider_definitions.acme.output_rules[0].exit_codes[1]", "outside 0..255"},
+		{"output rule at_exit_0 on a success", func(m obj) { outRule(m)["at_exit_0"] = true; outRule(m)["class"] = obj{"success": obj{}} }, "provider_definitions.acme.output_rules[0].at_exit_0", "needs a pattern and a class"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
