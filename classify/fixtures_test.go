@@ -145,3 +145,86 @@ func TestFixturesAllPacksTogether(t *testing.T) {
 		}
 	}
 }
+
+// fixtureScore judges every fixture (plain and ANSI-dressed, with its pack and with every pack
+// together) and counts: a positive is right only with its exact verdict; a negative that comes out
+// as a route failure is a false failover.
+type fixtureScore struct {
+	positives, negatives, truePos, falsePos, wrongClass, missed int
+}
+
+func (s fixtureScore) precision() float64 {
+	return float64(s.truePos) / float64(max(1, s.truePos+s.falsePos+s.wrongClass))
+}
+func (s fixtureScore) recall() float64 { return float64(s.truePos) / float64(max(1, s.positives)) }
+
+func scoreFixtures(t testing.TB) fixtureScore {
+	var all []OutputRule
+	for _, p := range PackNames() {
+		all = append(all, Pack(p)...)
+	}
+	together, err := Compile(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s fixtureScore
+	for pack, fs := range loadFixtures(t) {
+		own, err := Compile(Pack(pack))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			for _, m := range []*Matcher{own, together} {
+				for _, in := range [][]byte{f.Out, colourise(f.Out)} {
+					tap := m.Tap(Stream(f.Stream), nil)
+					tap.Write(in)
+					tap.Flush()
+					got := Judge(fixtureEvidence(f, tap), m, f.Now, f.Loc)
+					switch {
+					case f.Negative():
+						s.negatives++
+						if got.IsRouteFailure() {
+							s.falsePos++
+						}
+					default:
+						s.positives++
+						switch {
+						case got.String() == f.Expect:
+							s.truePos++
+						case got.IsRouteFailure():
+							s.wrongClass++
+						default:
+							s.missed++
+						}
+					}
+				}
+			}
+		}
+	}
+	return s
+}
+
+// TestFixtureScore: no negative may fail over and no positive may be missed; -v prints the figures.
+func TestFixtureScore(t *testing.T) {
+	s := scoreFixtures(t)
+	t.Logf("%d judgements (%d positive, %d negative): precision %.3f, recall %.3f; %d false failovers, %d wrong class, %d missed",
+		s.positives+s.negatives, s.positives, s.negatives, s.precision(), s.recall(), s.falsePos, s.wrongClass, s.missed)
+	if s.falsePos+s.wrongClass+s.missed > 0 {
+		t.Errorf("precision %.3f, recall %.3f", s.precision(), s.recall())
+	}
+}
+
+// BenchmarkFixtureScore reports the precision and recall over the fixtures, and what judging them
+// costs.
+func BenchmarkFixtureScore(b *testing.B) {
+	var s fixtureScore
+	for b.Loop() {
+		s = scoreFixtures(b)
+	}
+	n := s.positives + s.negatives
+	b.ReportMetric(s.precision(), "precision")
+	b.ReportMetric(s.recall(), "recall")
+	b.ReportMetric(float64(s.positives), "positives")
+	b.ReportMetric(float64(s.negatives), "negatives")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(max(1, n)), "ns/judgement")
+}
