@@ -25,8 +25,8 @@ var fixtureProviders = map[string]struct {
 	"codex":   {"codex", "codex-max", "CODEX_HOME", "auth.json", `{"tokens": {"access_token": "tok", "refresh_token": "ref"}}`},
 	"claude":  {"claude", "auth-status", "CLAUDE_CONFIG_DIR", ".credentials.json", `{"claudeAiOauth": {"accessToken": "sk-ant-oat01-k", "refreshToken": "sk-ant-ort01-k", "expiresAt": 4102444800000}}`},
 	"github":  {"gh", "identity", "GH_CONFIG_DIR", "token", `gho_fixture0000000000000000000000000000`},
-	"copilot": {"copilot", "", "COPILOT_HOME", "token", `gho_fixture0000000000000000000000000000`},
-	"gemini":  {"gemini", "", "GEMINI_CLI_HOME", ".gemini/oauth_creds.json", `{"access_token": "ya29.k", "refresh_token": "1//k", "expiry_date": 4102444800000}`},
+	"copilot": {"copilot", "copilot-premium", "COPILOT_HOME", "token", `gho_fixture0000000000000000000000000000`},
+	"gemini":  {"gemini", "gemini-pro", "GEMINI_CLI_HOME", ".gemini/oauth_creds.json", `{"access_token": "ya29.k", "refresh_token": "1//k", "expiry_date": 4102444800000}`},
 }
 
 // TestFixturesThroughExec runs every recorded CLI text through the whole exec path: a real oauth-mux

@@ -82,7 +82,14 @@ func Judge(ev Evidence, m *Matcher, now time.Time, loc *time.Location) Verdict {
 		first = append(first, m.liveLine(ev)...)
 	}
 	if best, ok := m.strongest(first, ev.ExitCode); ok {
-		return m.verdictOf(best, first, now, loc)
+		// The reset may be on another line of the notice ("Access resets at 3:45 PM PST.").
+		all := first
+		for _, h := range ev.Hits {
+			if h.Tail && h.Rule >= 0 && h.Rule < len(m.rules) {
+				all = append(all, h)
+			}
+		}
+		return m.verdictOf(best, all, now, loc)
 	}
 	if exit0 && structuredOK != "" {
 		return Verdict{Class: Success, Rule: structuredOK, Source: SourceChildOutput}

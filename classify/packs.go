@@ -11,6 +11,17 @@ import "sort"
 // Sentinel capture name used by the packs for the reset time.
 const resetGroup = "reset"
 
+// ghLead admits gh's lower-case context before its error ("unable to determine base repository: ").
+const ghLead = `^(?:[a-z][a-z ,]*: )?`
+
+// copilotLead is Copilot CLI's framing: indentation, the TUI's mark, a "Model call failed:" or
+// "Execution failed:" label.
+const copilotLead = `^\s*(?:[✗×✘]\s+)?(?:❌ Error: \(\w+\) )?(?:(?:Model call failed|Execution failed): (?:Error: )?)?`
+
+// geminiLead is Gemini CLI's framing: "[API Error: " (the TUI marks it "✕ ") or the headless crash
+// line "An unexpected critical error occurred:<ErrorName>: ".
+const geminiLead = `(?:^\s*(?:✕ )?\[API Error: |^An unexpected critical error occurred:\s*(?:\w+: )?)`
+
 // codexLead is Codex's framing of its own error at the start of a line: a timestamp, "■ " or another
 // glyph, "ERROR: ", the compaction task's prefix; or the message of a JSON error.
 const codexLead = `(?:^(?:\[[^\]]{0,40}\]\s*)?[^A-Za-z]{0,16}(?:(?:ERROR|Error|error):\s*)?(?:Error running remote compact task:\s*)?(?:stream error:\s*)?|"message"\s*:\s*")`
@@ -105,17 +116,61 @@ var packs = map[string][]OutputRule{
 		{Name: "claude-overloaded", Pattern: `API Error: (?:Repeated 529\b|5\d\d\b)|API Error: \d+ \{"type":"error","error":\{"type":"(?:overloaded_error|api_error)"`, Class: provDown},
 	},
 	"github": {
-		{Name: "gh-not-found", Pattern: `HTTP 404: Not Found|GraphQL: Could not resolve to a`, Class: userFail},
-		{Name: "gh-bad-credentials", Pattern: `HTTP 401: Bad credentials|failed \(401\): 'Bad credentials'`, Class: dead(TokenRevoked)},
-		{Name: "gh-auth-login", Pattern: `To get started with GitHub CLI, please run:\s+gh auth login`, Class: dead(CredentialUnavailable)},
+		// gh (cli/cli v2.60.0, go-gh v2.11.0): REST "HTTP <code>: <msg> (<url>)", GraphQL
+		// "GraphQL: <msg> (<path>)", `gh api` "gh: <msg> (HTTP <code>)" on stderr. ghLead lets gh's
+		// lower-case context through ("pull request create failed: ") and nothing else: a quote, a
+		// table row of `gh issue list`, a CI log line of `gh run view --log-failed` do not match.
+		{Name: "gh-not-found", Pattern: ghLead + `(?:HTTP 404: Not Found \(|GraphQL: Could not resolve to a )|^gh: Not Found \(HTTP 404\)`, Class: userFail},
+		{Name: "gh-bad-credentials", Pattern: ghLead + `HTTP 401: Bad credentials \(|^gh: Bad credentials \(HTTP 401\)|failed \(401\): 'Bad credentials'|^\s+- The (?:[a-z0-9.-]+ )?token in (?:GH_TOKEN|GITHUB_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN) is (?:invalid|no longer valid)\.`, Class: dead(TokenRevoked)},
+		{Name: "gh-auth-login", Pattern: `^To get started with GitHub CLI, please run:\s+gh auth login|^gh: To use GitHub CLI in (?:automation|a GitHub Actions workflow), set the GH_TOKEN environment variable`, Class: dead(CredentialUnavailable)},
 		// gh's documented exit status 4: "authentication required".
 		{Name: "gh-exit-4", ExitCodes: []int{4}, Class: dead(CredentialUnavailable)},
-		{Name: "gh-rate-limit", Pattern: `API rate limit exceeded for |exceeded a secondary rate limit`, Class: rateLimit},
-		{Name: "gh-server-error", Pattern: `HTTP 5\d\d: `, Class: provDown},
+		// SAML enforcement is one organisation's: the route, not the login.
+		{Name: "gh-saml", Pattern: ghLead + `(?:HTTP 403: |GraphQL(?: error)?: |gh: )Resource protected by organization SAML enforcement\.|^Authorize in your web browser:\s+https://\S+/sso\?`, Class: degraded(StepUpRequired)},
+		{Name: "gh-scopes", Pattern: ghLead + `GraphQL: Your token has not been granted the required scopes to execute this query\.|^(?:gh: )?This API operation needs the "[^"]+" scope\. To request it, run:`, Class: degraded(ScopeInsufficient)},
+		{Name: "gh-rate-limit", Pattern: ghLead + `(?:(?:HTTP 403: |HTTP 429: |GraphQL: |gh: )(?:API rate limit (?:already )?exceeded for |You have exceeded a secondary rate limit)|GraphQL: was submitted too quickly \()`, Class: rateLimit},
+		{Name: "gh-server-error", Pattern: ghLead + `HTTP 5\d\d(?:: | \(https?://)|^gh: HTTP 5\d\d$|^gh: .* \(HTTP 5\d\d\)$`, Class: provDown},
+	},
+	"copilot": {
+		// GitHub Copilot CLI (@github/copilot 1.0.x): `copilot -p` writes errors to stderr and exits 1;
+		// the TUI marks them "✗ ". Sources per family in testdata/fixtures/copilot.
+		{Name: "copilot-retrying", Pattern: `^\s*●\s+(?:Request failed due to a transient API error|Response was interrupted due to a server error)\. Retrying\.\.\.`, Class: neverFail},
+		// The premium-request allowance: it resets with the month, which the text does not say.
+		{Name: "copilot-no-quota", Pattern: copilotLead + `(?:402 (?:You have no quota\b|\{"error":\{"message":"You have no quota")|\{"message":"You have no quota","code":"quota_exceeded"\}|Quota exceeded\. Upgrade to increase your limit)`, Class: quota},
+		{Name: "copilot-weekly-limit", Pattern: copilotLead + `You've reached your weekly rate limit\.(?: Please wait for your limit to reset (?P<reset>.+?)(?: or switch to auto model| Learn More|\.\s|$))?`, Class: quota, ResetCapture: resetGroup},
+		{Name: "copilot-rate-limit-window", Pattern: copilotLead + `Sorry, you've hit a rate limit that restricts the number of Copilot model requests you can make within a specific time period\.(?: Please (?P<reset>try again in [^.]+))?`, Class: rateLimit, ResetCapture: resetGroup},
+		{Name: "copilot-rate-limited-wait", Pattern: copilotLead + `Sorry, you have been rate-limited\. Please (?P<reset>wait \d+ (?:seconds?|minutes?|hours?)(?: \d+ (?:seconds?|minutes?))?) before trying again`, Class: rateLimit, ResetCapture: resetGroup},
+		{Name: "copilot-rate-limit-other", Pattern: copilotLead + `(?:Sorry, you have exceeded your Copilot token usage\.|You've hit (?:your (?:session )?rate limit|the rate limit for this model)\.)`, Class: rateLimit},
+		{Name: "copilot-retries-429", Pattern: copilotLead + `Failed to get response from the AI model; retried \d+ times.*Last error: (?:CAPIError: )?429\b`, Class: rateLimit},
+		{Name: "copilot-no-auth", Pattern: `^Error: No authentication information found\.`, Class: dead(CredentialUnavailable)},
+		{Name: "copilot-classic-pat", Pattern: `^Error: Classic Personal Access Tokens \(ghp_\) are not supported by Copilot\.`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "copilot-authorization-error", Pattern: copilotLead + `Authorization error(?:, you may need to run /login|\. Your credentials may be expired or invalid\.)`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "copilot-pat-permission", Pattern: copilotLead + `"?401 401 unauthorized: Personal Access Token does not have Copilot Requests permission`, Class: degraded(ScopeInsufficient)},
+		// A model the plan or the organisation's policy does not allow: the route.
+		{Name: "copilot-plan-or-policy", Pattern: copilotLead + `(?:You are not authorized to use this Copilot feature, it requires an enterprise or organization policy to be enabled|Model "[^"]+" is not available\. It may be disabled by your organization's policy|No model available\. Check policy enablement|\{"message":"no endpoints available for this model under your current plan and policies")`, Class: degraded(TierInsufficient)},
+		{Name: "copilot-server-error", Pattern: copilotLead + `(?:Failed to get response from the AI model; retried \d+ times|Session token expired(?: and the request could not be retried)?\. Please resend your message\.)`, Class: provDown},
+	},
+	"gemini": {
+		// Gemini CLI (@google/gemini-cli): "[API Error: …]" up to v0.22, "An unexpected critical error
+		// occurred:<Name>: <message>" since v0.30, exit 1 for every quota, 429 and 5xx; exit 41 for
+		// authentication (packages/core/src/utils/exitCodes.ts). Sources in testdata/fixtures/gemini.
+		{Name: "gemini-retrying", Pattern: `^Attempt \d+ failed(?: with status \d+)?(?::.*)?\. Retrying (?:after \d+ms|with backoff)`, Class: neverFail},
+		// Daily quotas are per model: the route (gemini-pro, gemini-flash), not the login.
+		{Name: "gemini-daily-quota", Pattern: geminiLead + `(?:You have exhausted your daily quota on this model\.|Quota exceeded for quota metric '[^']*' and limit '[^']*(?:per day|Per ?Day)|.*PerDay)`, Class: quota},
+		{Name: "gemini-usage-limit", Pattern: `^Usage limit reached for (?:all Pro models|\S+)\.$`, Class: quota},
+		{Name: "gemini-access-resets", Pattern: `^Access resets at (?P<reset>.+?)\.$`, Class: quota, ResetCapture: resetGroup},
+		{Name: "gemini-rate-limit", Pattern: geminiLead + `(?:You have exhausted your capacity on this model\.|.*(?:"code":\s*429\b|\\"code\\": 429\b|got status: 429\b|Resource has been exhausted))|^\s*Please wait and try again later\. To increase your limits, request a quota increase through (?:AI Studio|Vertex)`, Class: rateLimit},
+		{Name: "gemini-overloaded", Pattern: geminiLead + `(?:No capacity available for model \S+ on the server|The model is overloaded\. Please try again later\.|got status: UNAVAILABLE\.|.*(?:"code":\s*5\d\d\b|\\"code\\": 5\d\d\b))|^We are currently experiencing high demand`, Class: provDown},
+		{Name: "gemini-api-key-invalid", Pattern: geminiLead + `.*API [Kk]ey (?:not valid|not found|expired)\. Please (?:pass a valid API key|renew the API key)`, Class: dead(TokenRevoked)},
+		{Name: "gemini-no-auth", Pattern: `^Please set an Auth method in your .* or specify one of the following environment variables before running:|^When using Gemini API, you must specify the GEMINI_API_KEY environment variable\.|^When using Vertex AI, you must specify either:`, Class: dead(CredentialUnavailable)},
+		// An expired login in a headless run: it asks for a browser and waits (run it with
+		// NO_BROWSER=true to get exit 41 instead).
+		{Name: "gemini-oauth-needs-login", Pattern: `^\s*Opening authentication page in your browser\. Do you want to continue\? \[Y/n\]|^Manual authorization is required but the current session is non-interactive\.|^Authentication consent could not be obtained\.`, Class: dead(CredentialExpired)},
 	},
 }
 
-// Pack returns a copy of a built-in output rule pack ("codex", "claude", "github"), or nil.
+// Pack returns a copy of a built-in output rule pack ("claude", "codex", "copilot", "gemini",
+// "github"), or nil.
 func Pack(name string) []OutputRule {
 	p, ok := packs[name]
 	if !ok {

@@ -18,14 +18,48 @@ var resetRE = sync.OnceValue(func() *resetExprs {
 	return &resetExprs{
 		zone:     regexp.MustCompile(`\(\s*([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\s*\)\s*$`),
 		prefix:   regexp.MustCompile(`^(?:(?:your )?limits? will reset at|try again at|try again in|resets? at|resets? on|resets?|reset|at|on)\b[\s:]*`),
-		relative: regexp.MustCompile(`^in\s+((?:\d+\s*(?:days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b[\s,]*(?:and\s+)?)+)$`),
+		relative: regexp.MustCompile(`^(?:in|wait|after)\s+((?:\d+\s*(?:days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b[\s,]*(?:and\s+)?)+)$`),
 		relPart:  regexp.MustCompile(`(\d+)\s*(days?|d|hours?|hrs?|hr|h|minutes?|mins?|min|m|seconds?|secs?|sec|s)\b`),
 		absolute: regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+|$))?(?:(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?)?$`),
+		abbr:     regexp.MustCompile(`\s((?:[PMCE][SD]T)|UTC|GMT)([+-]\d{1,2}(?::\d{2})?)?\s*$`),
 		clock24:  regexp.MustCompile(`^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?(?:\s*,\s*|\s+at\s+|\s+))?(\d{1,2}):(\d{2})$`),
 	}
 })
 
-type resetExprs struct{ zone, prefix, relative, relPart, absolute, clock24 *regexp.Regexp }
+type resetExprs struct{ zone, prefix, relative, relPart, absolute, abbr, clock24 *regexp.Regexp }
+
+// abbrOffsets are the zone abbreviations Intl's en-US short names print ("3:45 PM PST", "GMT+2"),
+// in hours east of UTC.
+var abbrOffsets = map[string]int{"PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5,
+	"EST": -5, "EDT": -4, "UTC": 0, "GMT": 0}
+
+// zoneAbbr is the fixed zone of an abbreviation and an optional "+H[:MM]" offset after it.
+func zoneAbbr(name, off string) (*time.Location, bool) {
+	h, ok := abbrOffsets[name]
+	if !ok {
+		return nil, false
+	}
+	secs := h * 3600
+	if off != "" {
+		sign := 1
+		if off[0] == '-' {
+			sign = -1
+		}
+		hs, ms, _ := strings.Cut(off[1:], ":")
+		oh, err := strconv.Atoi(hs)
+		if err != nil || oh > 14 {
+			return nil, false
+		}
+		om := 0
+		if ms != "" {
+			if om, err = strconv.Atoi(ms); err != nil || om > 59 {
+				return nil, false
+			}
+		}
+		secs += sign * (oh*3600 + om*60)
+	}
+	return time.FixedZone(name+off, secs), true
+}
 
 var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 	"aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
@@ -36,7 +70,8 @@ var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may"
 //	3:05 PM · 5am · 15:30                  (the next such time after now)
 //	Sep 19th, 2026 10:09 AM · Oct 31, 9am · Sep 15 at 7pm (a date without a year: its next occurrence)
 //	resets 3:50pm (Asia/Tokyo)             (a trailing IANA zone is honoured; otherwise loc)
-//	in 4 days 6 hours 37 minutes · in 2 hours · in 5m
+//	in 4 days 6 hours 37 minutes · in 2 hours · in 5m · wait 2 minutes · after 5s
+//	3:45 PM PST · 9am GMT+2                (US zone abbreviations and GMT/UTC offsets)
 //	try again at …, try again in …, your limit will reset at …, 2026-09-19T10:09:00Z
 //
 // It reports false for anything else.
@@ -69,6 +104,16 @@ func ParseReset(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 		}
 		loc = z
 		s = strings.TrimSpace(s[:m[0]])
+	}
+	if m := resetRE().abbr.FindStringSubmatchIndex(s); m != nil {
+		off := ""
+		if m[4] >= 0 {
+			off = s[m[4]:m[5]]
+		}
+		if z, ok := zoneAbbr(s[m[2]:m[3]], off); ok {
+			loc = z
+			s = strings.TrimSpace(s[:m[0]])
+		}
 	}
 	l := strings.ToLower(strings.Join(strings.Fields(s), " "))
 	for {

@@ -233,7 +233,7 @@ func TestPackRulesHaveLiterals(t *testing.T) {
 			t.Errorf("%s: rules checked on every line: %v", p, m.always)
 		}
 	}
-	if Pack("nope") != nil || !reflect.DeepEqual(PackNames(), []string{"claude", "codex", "github"}) {
+	if Pack("nope") != nil || !reflect.DeepEqual(PackNames(), []string{"claude", "codex", "copilot", "gemini", "github"}) {
 		t.Fatal("pack names")
 	}
 	p := Pack("github")

@@ -11,16 +11,19 @@ import (
 )
 
 // SPEC §5.2: the capability names the built-ins offer, which the examples must use.
+// specCapabilities are SPEC §5.2's capabilities and the per-model ones of copilot and gemini, whose
+// quotas are per model.
 var specCapabilities = []string{"codex-max", "codex-mini", "auth-status", "identity", "identity-api-key",
-	"identity-pat", "file-metadata-plan", "status", "resource-metadata", "resource"}
+	"identity-pat", "file-metadata-plan", "status", "resource-metadata", "resource",
+	"copilot-premium", "copilot-included", "gemini-pro", "gemini-flash"}
 
 func TestEveryExampleValidates(t *testing.T) {
 	names, err := fs.Glob(examples.FS, "*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFiles := []string{"claude", "codex-max", "demo", "figma-pat", "figma-plan", "figma", "flakehub",
-		"github", "linear-api-key", "linear", "mcp-http", "vercel"}
+	wantFiles := []string{"claude", "codex-max", "copilot", "demo", "figma-pat", "figma-plan", "figma", "flakehub",
+		"gemini", "github", "linear-api-key", "linear", "mcp-http", "vercel"}
 	for _, w := range wantFiles {
 		if !slices.Contains(names, w+".config.json") {
 			t.Errorf("examples/%s.config.json is missing", w)

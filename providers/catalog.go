@@ -42,7 +42,15 @@ import (
 //   - figma answers a bad token with 403 "Invalid token", which the generic table would call
 //     tier_insufficient.
 //   - gemini keeps oauth_creds.json in $GEMINI_CLI_HOME/.gemini/ (gemini-cli's homedir() honours
-//     GEMINI_CLI_HOME and appends .gemini), hence the relative credential_filename.
+//     GEMINI_CLI_HOME since v0.25.0 and appends .gemini), hence the relative credential_filename. An
+//     API-key account ({"GEMINI_API_KEY": …} or a raw key) gets GEMINI_API_KEY and is metered; an
+//     inherited key is scrubbed, since GEMINI_API_KEY would otherwise bill every run. Its daily quotas
+//     are per model, so its capabilities are the model families (gemini-pro, gemini-flash).
+//   - copilot (GitHub Copilot CLI) reads COPILOT_GITHUB_TOKEN before GH_TOKEN and GITHUB_TOKEN and
+//     before its stored login, and keeps its state in COPILOT_HOME. A premium-request quota spent
+//     leaves the models included in the plan usable, hence copilot-premium and copilot-included. The
+//     token is the account's secret (a raw gho_ / github_pat_ token, or {"oauth_token": …}); Copilot
+//     refuses classic ghp_ tokens.
 //   - required_binaries lists what a capability probe or the repair command runs; github, vercel,
 //     linear, figma and mcp are probed over HTTP and work with any client, so they require nothing.
 //
@@ -54,8 +62,8 @@ var catalogFS embed.FS
 const GenericName = "generic"
 
 // The output rule packs for supervised children live in classify (the output vocabulary is
-// classify's) and are joined to the catalog here, by provider name, at load time: codex, claude and
-// github have packs (SPEC §5.4); classify.Pack returns nil for the others.
+// classify's) and are joined to the catalog here, by provider name, at load time: codex, claude,
+// copilot, gemini and github have packs (SPEC §5.4); classify.Pack returns nil for the others.
 //
 // Each file is decoded the first time its definition is asked for: a run that uses one provider
 // decodes one file. Decoding the whole catalog up front (reflection over every definition, in a fresh

@@ -90,7 +90,7 @@ func (e *SelectError) Error() string { return e.Msg }
 
 // programProviders maps a target program's name to the provider it implies.
 var programProviders = map[string]string{
-	"codex": "codex", "claude": "claude", "gemini": "gemini", "vercel": "vercel", "gh": "github",
+	"codex": "codex", "claude": "claude", "gemini": "gemini", "vercel": "vercel", "gh": "github", "copilot": "copilot",
 }
 
 // Resolve expands a selector into candidate routes, in listing order (SPEC §5.2): --profile, else

@@ -1,5 +1,6 @@
 // Package fakecli is the fake command that oauth-mux's end-to-end suites run in place of real CLIs:
-// `fakecli`, and the stand-ins `codex`, `claude` and `gh`, registered in the test binary's TestMain.
+// `fakecli`, and the stand-ins `codex`, `claude`, `gh`, `copilot` and `gemini`, registered in the test
+// binary's TestMain.
 // Its behaviour is a list of steps taken from its arguments, a script file, or (for a stand-in) the
 // account's config dir, so one script can make the first account hit a usage limit and the second
 // succeed.
@@ -29,9 +30,9 @@
 //	script FILE      run the steps in FILE, one a line ("#" comments; out/err take the rest of the
 //	                 line verbatim)
 //
-// A stand-in (codex, claude, gh) takes its steps from, in order: the file named by
-// FAKECLI_<NAME>_SCRIPT (FAKECLI_CODEX_SCRIPT, …) or FAKECLI_SCRIPT; the file fakecli.script in
-// its config dir (CODEX_HOME, CLAUDE_CONFIG_DIR, GH_CONFIG_DIR), which is how a script gives each
+// A stand-in takes its steps from, in order: the file named by FAKECLI_<NAME>_SCRIPT
+// (FAKECLI_CODEX_SCRIPT, …) or FAKECLI_SCRIPT; the file fakecli.script in its config dir
+// (CODEX_HOME, CLAUDE_CONFIG_DIR, GH_CONFIG_DIR, COPILOT_HOME, GEMINI_CLI_HOME), which is how a script gives each
 // account its own behaviour; its arguments when the first is a step keyword; else it prints
 // "<name> ok" and exits 0.
 package fakecli
@@ -53,9 +54,11 @@ import (
 
 // StandIns maps each stand-in name to the environment variable naming its config dir.
 var StandIns = map[string]string{
-	"codex":  "CODEX_HOME",
-	"claude": "CLAUDE_CONFIG_DIR",
-	"gh":     "GH_CONFIG_DIR",
+	"codex":   "CODEX_HOME",
+	"claude":  "CLAUDE_CONFIG_DIR",
+	"gh":      "GH_CONFIG_DIR",
+	"copilot": "COPILOT_HOME",
+	"gemini":  "GEMINI_CLI_HOME",
 }
 
 // Main runs fakecli as the process it is (os.Args, os.Stdin…) and returns its exit status.
