@@ -15,6 +15,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/oauth-mux/oauth-mux/internal/fixture"
+	"github.com/oauth-mux/oauth-mux/state"
 )
 
 // fixtureProviders is, per fixture pack, the provider the exec path runs it under: the stand-in
@@ -140,6 +141,27 @@ func runFixtureExec(t *testing.T, f fixture.Fixture, binary, capability, configE
 	}
 	if f.Rule != "" && v.Rule != f.Rule {
 		t.Errorf("rule %q, want %q", v.Rule, f.Rule)
+	}
+	// Scope (SPEC §5.5(5)): only a dead login marks the account key; everything else marks the route.
+	if blames {
+		h := e.health()
+		acct, route := f.Pack+":k1", f.Pack+":k1"
+		if capability != "" {
+			route += "#" + capability
+		}
+		a, r := h.Records[acct], h.Records[route]
+		if strings.HasPrefix(f.Expect, "dead(") {
+			if a == nil || a.Liveness.State != state.StateDead {
+				t.Errorf("a dead login did not mark the account %s: %+v", acct, a)
+			}
+		} else {
+			if a != nil && a.Liveness.State == state.StateDead {
+				t.Errorf("%s marked the whole account %s", f.Expect, acct)
+			}
+			if r == nil || r.Liveness.State == state.StateLive && r.Liveness.Availability == state.Available {
+				t.Errorf("%s did not mark the route %s: %+v", f.Expect, route, r)
+			}
+		}
 	}
 	switch {
 	case !blames:

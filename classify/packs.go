@@ -50,7 +50,7 @@ var packs = map[string][]OutputRule{
 		{Name: "codex-reconnecting", Pattern: `Reconnecting\.\.\.\s+\d+/\d+`, Class: neverFail},
 		// A model this login cannot use marks the route (before the overload rule: the text can come
 		// inside "stream disconnected before completion: …", openai/codex#12143).
-		{Name: "codex-model-unavailable", Pattern: "model is not supported when using Codex with a ChatGPT account|The model `[^`]+` does not exist or you do not have access to it|unexpected status 404 Not Found: .*(?:model '[^']+' not found|Model not found)", Class: degraded(TierInsufficient)},
+		{Name: "codex-model-unavailable", Pattern: "model is not supported when using Codex with a ChatGPT account|401 Unauthorized: You are not authorized to access this model|The model `[^`]+` does not exist or you do not have access to it|unexpected status 404 Not Found: .*(?:model '[^']+' not found|Model not found)", Class: degraded(TierInsufficient)},
 		{Name: "codex-usage-limit", Pattern: codexLead + `(?:You've|You’ve) hit (?:usage )?your usage limit(?:.*[Tt]ry again (?P<reset>(?:at|in) [^.]*(?:\.\d[^.]*)?))?`, Class: quota, ResetCapture: resetGroup},
 		// codex exec before openai/codex#4309 (v0.40.0 and older) printed the error with a timestamp on
 		// stdout and exited 0: as the last line of a run it still counts.
