@@ -27,6 +27,11 @@ type InputRing struct {
 	buf   []byte
 	base  int64  // stream offset of buf[0]
 	marks []mark // arrival of each chunk, oldest first
+
+	// norm is the normalised text of the stream from normFrom to normEnd: Contains reuses it while
+	// no byte arrived and the window still starts there (piped input arrives once, matches come later).
+	norm             []byte
+	normFrom, normTo int64
 }
 
 type mark struct {
@@ -105,9 +110,14 @@ func (r *InputRing) Contains(text []byte) bool {
 	if from < r.base {
 		from = r.base
 	}
-	got := normalizeInput(make([]byte, 0, len(r.buf)), r.buf[from-r.base:])
+	end := r.base + int64(len(r.buf))
+	if r.norm == nil || r.normFrom != from || r.normTo != end {
+		r.norm = normalizeInput(r.norm[:0], r.buf[from-r.base:])
+		r.normFrom, r.normTo = from, end
+	}
+	found := bytes.Contains(r.norm, want)
 	r.mu.Unlock()
-	return bytes.Contains(got, want)
+	return found
 }
 
 // trimToWords drops what a match may carry around the words (bullets, quotes, punctuation).

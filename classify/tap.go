@@ -500,7 +500,9 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
 		} else {
 			loc = re.FindIndex(line)
 		}
-		if loc == nil || t.input.Contains(line[loc[0]:loc[1]]) {
+		// Typed input is never evidence. Only a route class is checked: a success or failure rule
+		// clears its line anyway, and a flood of retry lines must not rescan the ring each time.
+		if loc == nil || isRouteClass(r.Class.Class) && t.input.Contains(line[loc[0]:loc[1]]) {
 			continue
 		}
 		f := lineMatch{rule: ri, start: loc[0]}
