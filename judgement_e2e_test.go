@@ -241,7 +241,7 @@ func TestExecPrintedResetKeptBeyondCap(t *testing.T) {
 	if r == nil || r.LastEvidence == nil || r.LastEvidence.ResetAt == nil || !r.LastEvidence.ResetAt.Equal(reset) {
 		t.Fatalf("record: %+v", r)
 	}
-	if w := r.Liveness.WindowResetsAt; w == nil || w.Sub(time.Now()) > state.MaxQuotaWindow+time.Minute {
+	if w := r.Liveness.WindowResetsAt; w == nil || time.Until(*w) > state.MaxQuotaWindow+time.Minute {
 		t.Errorf("window %v is not capped at %v", w, state.MaxQuotaWindow)
 	}
 }
