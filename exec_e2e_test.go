@@ -23,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -225,31 +223,10 @@ func TestExecPTYStopsOnLimit(t *testing.T) {
 	pidFile := filepath.Join(e.dir, "a1.pid")
 	e.script("c1", "pid "+pidFile, "err "+codexLimit, "sleep 30s", "write "+filepath.Join(e.dir, "a1-finished")+" yes")
 	e.script("c2", "tty", "out ran on a2")
-	c := e.command("exec", "--profile", "p", "--", "codex")
 	start := time.Now()
-	ptmx, err := pty.Start(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ptmx.Close()
-	var out bytes.Buffer
-	copied := make(chan struct{})
-	go func() { _, _ = io.Copy(&out, ptmx); close(copied) }()
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.Process.Kill()
-		t.Fatalf("oauth-mux did not stop the limited child; output so far:\n%s", out.String())
-	}
-	select {
-	case <-copied:
-	case <-time.After(2 * time.Second):
-	}
-	text := out.String()
-	if ws := waitStatus(t, err); ws.ExitStatus() != 0 {
-		t.Errorf("exit %v, want 0; output:\n%s", ws, text)
+	code, text := runUnderPTY(t, e, []string{"exec", "--profile", "p", "--", "codex"})
+	if code != 0 {
+		t.Errorf("exit %d, want 0; output:\n%s", code, text)
 	}
 	if el := time.Since(start); el > 15*time.Second {
 		t.Errorf("took %v: the child was not stopped promptly", el)

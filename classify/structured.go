@@ -385,23 +385,14 @@ type EventStream struct {
 }
 
 // JudgeEvents judges a whole event stream read from r (a probe's `codex exec --json` output, say)
-// with the structured judges exec's taps use and m's rules for the messages. Lines that are not
-// events are ignored, so stderr noise mixed in does no harm; a line longer than MaxLine is read up to
-// MaxLine.
+// with a tap in event mode from its first line: the structured judges exec's taps use, m's rules for
+// the messages. Lines that are not events count for nothing, so stderr noise mixed in does no harm;
+// a line longer than MaxLine is read up to MaxLine.
 func JudgeEvents(r io.Reader, m *Matcher, now time.Time, loc *time.Location) EventStream {
 	t := m.Tap(AnyStream, nil)
 	t.evMode, t.events = evOn, &eventJudge{}
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			t.writeEventsOnly(buf[:n])
-		}
-		if err != nil {
-			break
-		}
-	}
-	t.flushEventsOnly()
+	_, _ = io.Copy(t, r) // the tap never fails a write; a read error ends the stream
+	t.Flush()
 	j := t.events
 	es := EventStream{Recognized: j.events > 0, Events: j.events, Completed: j.completed,
 		Failed: j.best != nil || j.unknownFail}
@@ -409,45 +400,6 @@ func JudgeEvents(r io.Reader, m *Matcher, now time.Time, loc *time.Location) Eve
 		es.Verdict = m.verdictOf(s[0], s, now, loc)
 	}
 	return es
-}
-
-// writeEventsOnly splits p into lines for the event judge alone (no ANSI cleaning: an event stream
-// read from a pipe has none, and JSON escapes its control characters).
-func (t *Tap) writeEventsOnly(p []byte) {
-	for len(p) > 0 {
-		nl := bytes.IndexByte(p, '\n')
-		if nl < 0 {
-			t.carryEvent(p)
-			return
-		}
-		t.carryEvent(p[:nl])
-		if !t.dropping {
-			t.eventLine(t.line)
-		}
-		t.line, t.dropping = t.line[:0], false
-		p = p[nl+1:]
-	}
-}
-
-func (t *Tap) carryEvent(b []byte) {
-	if t.dropping {
-		return
-	}
-	room := MaxLine - len(t.line)
-	if len(b) <= room {
-		t.line = append(t.line, b...)
-		return
-	}
-	t.line = append(t.line, b[:room]...)
-	t.eventLine(t.line)
-	t.line, t.dropping = t.line[:0], true
-}
-
-func (t *Tap) flushEventsOnly() {
-	if len(t.line) > 0 && !t.dropping {
-		t.eventLine(t.line)
-	}
-	t.line, t.dropping = t.line[:0], false
 }
 
 // decodePartial fills the fields of v from the top-level keys of the JSON object in line, as far as
