@@ -168,7 +168,7 @@ func TestExecOnLimitIgnoreRecordsAndFinishes(t *testing.T) {
 	if code != 0 || strings.Contains(out, "ran on k2") || !strings.Contains(out, "still here") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	if !strings.Contains(out, "claude:k1#auth-status quota_exhausted until ") || !strings.Contains(out, "--on-limit ignore") {
+	if !strings.Contains(out, "claude:k1#auth-status quota_exhausted until ") || !strings.Contains(out, "the child went on") {
 		t.Errorf("the recorded limit is not reported:\n%s", out)
 	}
 	if r := e.routeRecord("claude:k1#auth-status"); r == nil || r.Liveness.Availability != state.QuotaExhausted {

@@ -45,9 +45,14 @@ func colourise(out []byte) []byte {
 func runFixture(t *testing.T, m *Matcher, f fixture.Fixture, input []byte, chunk int) Verdict {
 	t.Helper()
 	tap := m.Tap(Stream(f.Stream), nil)
-	if chunk <= 0 {
+	switch {
+	case chunk < 0:
+		for _, line := range bytes.SplitAfter(input, []byte("\n")) {
+			tap.Write(line)
+		}
+	case chunk == 0:
 		tap.Write(input)
-	} else {
+	default:
 		for len(input) > 0 {
 			n := min(chunk, len(input))
 			tap.Write(input[:n])
@@ -98,6 +103,7 @@ func TestFixtures(t *testing.T) {
 					{"ansi-crlf", colourise(f.Out), 0},
 					{"ansi-bytewise", colourise(f.Out), 1},
 					{"ansi-chunks-7", colourise(f.Out), 7},
+					{"line-per-write", f.Out, -1},
 				}
 				for _, v := range variants {
 					got := runFixture(t, m, f, v.in, v.chunk)

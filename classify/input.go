@@ -2,8 +2,10 @@ package classify
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -32,6 +34,20 @@ type InputRing struct {
 	// no byte arrived and the window still starts there (piped input arrives once, matches come later).
 	norm             []byte
 	normFrom, normTo int64
+
+	args []byte // the attempt's arguments, normalised: no window, they hold for the whole attempt
+}
+
+// SetArgs records the arguments of the attempt that runs now (its prompt, say): a CLI echoes them
+// into its output, and they are the user's words as much as what was typed.
+func (r *InputRing) SetArgs(args []string) {
+	if r == nil {
+		return
+	}
+	b := normalizeInput(nil, []byte(strings.Join(args, " ")))
+	r.mu.Lock()
+	r.args = b
+	r.mu.Unlock()
 }
 
 type mark struct {
@@ -95,6 +111,10 @@ func (r *InputRing) Contains(text []byte) bool {
 		return false
 	}
 	r.mu.Lock()
+	if bytes.Contains(r.args, want) {
+		r.mu.Unlock()
+		return true
+	}
 	cut := r.now().Add(-InputWindow)
 	from := int64(-1)
 	for _, m := range r.marks {
@@ -122,9 +142,8 @@ func (r *InputRing) Contains(text []byte) bool {
 
 // trimToWords drops what a match may carry around the words (bullets, quotes, punctuation).
 func trimToWords(b []byte) []byte {
-	isWord := func(r rune) bool {
-		return r >= utf8.RuneSelf || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-	}
+	// A TUI's marks and borders (›, ▌, │) are not words; letters of any script are.
+	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
 		if isWord(r) && r != utf8.RuneError {

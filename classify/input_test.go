@@ -44,6 +44,19 @@ func TestInputRing(t *testing.T) {
 	if !r.Contains([]byte("the end of a huge pipe")) || r.Contains([]byte("You've hit your usage limit")) || len(r.buf) > 2*inputKeep {
 		t.Errorf("after a big write: %d bytes kept", len(r.buf))
 	}
+	// A TUI's mark or border around the echo is not part of the words.
+	r.Write([]byte("You've hit your usage limit\r"))
+	for _, echo := range []string{"› You've hit your usage limit", "│ > You've hit your usage limit   │", "▌You've hit your usage limit"} {
+		if !r.Contains([]byte(echo)) {
+			t.Errorf("the echo %q is not known as typed", echo)
+		}
+	}
+	// The attempt's arguments (a prompt) hold for the whole attempt.
+	r.SetArgs([]string{"exec", "why does CI say refresh token was revoked?"})
+	now = now.Add(10 * InputWindow)
+	if !r.Contains([]byte("refresh token was revoked")) || r.Contains([]byte("You've hit your usage limit")) {
+		t.Error("arguments are not remembered, or typed input outlived its window")
+	}
 	var nilRing *InputRing
 	if nilRing.Contains([]byte("anything at all")) {
 		t.Error("a nil ring contains something")

@@ -26,9 +26,11 @@ import (
 //     "error" event that says "Reconnecting..." is the CLI retrying by itself. An item of type
 //     "error" is a non-fatal notice.
 //
-// A tap notices an event stream by its first lines ({"type":"…" opening one of the first
-// eventProbeLines non-blank lines), reads only the event types above, and skips the free-text rules
-// on event lines.
+// A tap takes a stream for an event stream only when it is JSON from its first non-blank line: every
+// line before the first event ({"type":"…" at the first column) opens a JSON object (the legacy Codex
+// stream begins with its config and prompt), at most eventProbeLines of them. An answer that shows a
+// JSON line after some prose stays text. The tap reads only the event types above and skips the
+// free-text rules on event lines.
 
 // Rule names of the structured judges.
 const (
@@ -47,7 +49,7 @@ const (
 	evOff
 )
 
-// eventProbeLines is how many non-blank lines a tap looks at for an event stream before giving up.
+// eventProbeLines is how many JSON lines may come before the first event of an event stream.
 const eventProbeLines = 16
 
 var eventPrefix = []byte(`{"type":"`)
@@ -83,6 +85,12 @@ type eventJudge struct {
 	best        *Hit // the strongest route failure
 }
 
+// succeeded records a completed turn or a successful result: what failed before it was not fatal
+// (a dropped stream the CLI recovered from, a rejected window the run got past).
+func (j *eventJudge) succeeded(rule string) {
+	j.completed, j.doneRule, j.unknownFail, j.best = true, rule, false, nil
+}
+
 // eventLines feeds the complete lines of body to the event judge while the stream is, or may be, an
 // event stream.
 func (t *Tap) eventLines(body []byte) {
@@ -100,7 +108,7 @@ func (t *Tap) eventLine(line []byte) {
 	}
 	if t.evMode == evUnknown {
 		if !isEventLine(line) {
-			if t.evSeen++; t.evSeen >= eventProbeLines {
+			if t.evSeen++; line[0] != '{' || t.evSeen >= eventProbeLines {
 				t.evMode = evOff
 			}
 			return
@@ -109,9 +117,26 @@ func (t *Tap) eventLine(line []byte) {
 	}
 	if line[0] == '[' && isEventLine(line) {
 		t.eventArray(line)
+		t.arrayCut = t.cut
 		return
 	}
 	t.oneEvent(line)
+}
+
+// cutLineEnded is called when a line cut at MaxLine ends. A --verbose array of Claude Code carries
+// every message and tool result and often passes MaxLine; its result, the last element, is what
+// decides, so it is read from the end of the stream's tail.
+func (t *Tap) cutLineEnded() {
+	if !t.arrayCut {
+		return
+	}
+	t.arrayCut = false
+	tail := t.Tail()
+	i := bytes.LastIndex(tail, []byte(`{"type":"result"`))
+	if i < 0 {
+		return
+	}
+	t.oneEvent(bytes.TrimRight(tail[i:], " \t\r\n]"))
 }
 
 // eventArray judges the events of a JSON array, as far as the line goes.
@@ -147,7 +172,7 @@ func (t *Tap) oneEvent(line []byte) {
 			t.judgeMessage(ev.Msg.Message, "", RuleCodexTurnFailed)
 		case "task_complete":
 			t.events.events++
-			t.events.completed, t.events.doneRule, t.events.unknownFail = true, RuleCodexTurnCompleted, false
+			t.events.succeeded(RuleCodexTurnCompleted)
 		default:
 			t.events.events++
 		}
@@ -202,8 +227,8 @@ func (t *Tap) judgeEvent(typ string, line []byte) {
 		}
 	case "turn.completed":
 		j.events++
-		// A turn that completed after an unexplained error shows the error was not fatal.
-		j.completed, j.doneRule, j.unknownFail = true, RuleCodexTurnCompleted, false
+		// A turn that completed after an error shows the error was not fatal.
+		j.succeeded(RuleCodexTurnCompleted)
 	case "turn.failed", "error":
 		j.events++
 		var ev struct {
@@ -234,7 +259,7 @@ func (t *Tap) judgeEvent(typ string, line []byte) {
 			return
 		}
 		if !*ev.IsError {
-			j.completed, j.doneRule = true, RuleClaudeResultOK
+			j.succeeded(RuleClaudeResultOK)
 			return
 		}
 		var text string
@@ -278,7 +303,7 @@ type rateLimitInfo struct {
 }
 
 // statusClass maps an API error status (a JSON number or string) to the class the generic HTTP
-// table gives it (SPEC §5.3).
+// table gives it (SPEC §5.3): only a 401 is the whole login's.
 func statusClass(raw json.RawMessage) (RuleClass, bool) {
 	s := strings.Trim(string(bytes.TrimSpace(raw)), `"`)
 	n, err := strconv.Atoi(s)
@@ -288,8 +313,10 @@ func statusClass(raw json.RawMessage) (RuleClass, bool) {
 	switch {
 	case n == 429:
 		return rateLimit, true
-	case n == 401 || n == 403:
-		return dead(AuthPermanentlyFailed), true
+	case n == 401:
+		return dead(TokenRevoked), true
+	case n == 403:
+		return degraded(TierInsufficient), true // no hint to say more (SPEC §5.3)
 	case n == 402:
 		return degraded(SubscriptionPaused), true
 	case n == 404:
@@ -475,27 +502,36 @@ func jsonReset(raw string) string {
 	return m[2]
 }
 
-// noticeGlyphs are what CLIs print before a notice of their own: Claude Code's ⎿ ⏺ ●, Codex's ■ ⚠
-// •, and common status marks.
-const noticeGlyphs = "⎿⏺●•■▪⚠✗✘×✖!*▶►→"
+// noticeGlyphs are what CLIs print before a notice of their own: Claude Code's ⎿, Codex's ■ and ⚠,
+// Copilot's ✗, Gemini's ✕, and common status marks. Not ⏺ and •: the TUIs put them before the
+// model's own messages.
+const noticeGlyphs = "⎿●■▪⚠✗✘×✕✖!▶►"
 
 // noticeLabels are the lower-cased labels a CLI puts before its own error line.
 var noticeLabels = []string{"error", "api error", "fatal", "gh", "codex", "claude", "copilot", "gemini"}
 
 // framed reports whether prefix (what precedes a match on its line) is a CLI's own framing of a
-// notice: blanks, notice glyphs, one bracketed stamp, one label such as "Error:". A match after other
-// words is in the middle of a sentence (an answer quoting it), and under a pty a line after a prompt
-// (">") is the user's input.
+// notice: nothing (the notice opens the line), or a mark, with blanks around it: notice glyphs, one
+// bracketed stamp, one label such as "Error:". Indentation alone is not framing (TUIs indent the
+// model's answers and the code blocks in them), a match after other words is in the middle of a
+// sentence (an answer quoting it), and a line after a prompt (">") is the user's input.
 func framed(prefix []byte) bool {
+	if len(prefix) == 0 {
+		return true
+	}
 	p := bytes.TrimLeft(prefix, " \t")
+	marked := false
 	if len(p) > 0 && p[0] == '[' {
 		if i := bytes.IndexByte(p, ']'); i > 0 && i <= 64 {
-			p = p[i+1:]
+			p, marked = p[i+1:], true
 		}
 	}
-	p = trimGlyphs(p)
+	p = bytes.TrimLeft(p, " \t")
+	q := trimGlyphs(p)
+	marked = marked || len(q) < len(p) // a glyph went
+	p = q
 	if len(p) == 0 {
-		return true
+		return marked
 	}
 	label, rest, ok := bytes.Cut(p, []byte(":"))
 	if !ok || len(bytes.TrimSpace(trimGlyphs(rest))) > 0 {

@@ -58,6 +58,13 @@ func TestStructuredClaude(t *testing.T) {
 		{"verbose array ending in an answer", `[{"type":"system","subtype":"init"},{"type":"assistant","message":{"model":"m","content":[{"type":"text","text":"5-hour limit reached ∙ resets 5am"}]}},{"type":"result","subtype":"success","is_error":false,"result":"5-hour limit reached ∙ resets 5am"}]`, 1, "child_failure"},
 		{"verbose array ending in an error", `[{"type":"system","subtype":"init"},{"type":"result","subtype":"success","is_error":true,"result":"You've hit your session limit · resets 5pm"}]`, 1, "quota_exhausted"},
 		{"free text after the events still counts", `{"type":"system","subtype":"init"}` + "\n" + `OAuth token revoked · Please run /login` + "\n", 1, "dead(token_revoked)"},
+		{"a 403 is the route's", `{"type":"result","subtype":"success","is_error":true,"result":"permission_error: not for your organization","api_error_status":403}`, 1, "degraded(tier_insufficient)"},
+		{"a rejected window the run got past", `{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1782907200}}` + "\n" +
+			`{"type":"result","subtype":"success","is_error":false,"result":"done on the overage"}`, 0, "success"},
+		{"a verbose array past MaxLine is decided by its last element", `[{"type":"system","subtype":"init"},{"type":"assistant","message":{"model":"m","content":[{"type":"text","text":"` + long + `"}]}},{"type":"result","subtype":"success","is_error":true,"result":"You've hit your session limit · resets 3pm (UTC)"}]` + "\n", 1, "quota_exhausted"},
+		// Prose first, then a JSON line an answer shows: the stream is text, and exit 0 is final.
+		{"an answer showing an event", "The failing turn printed:\n" + `{"type":"turn.failed","error":{"message":"You've hit your usage limit. Try again in 3 hours."}}` + "\n", 0, "success"},
+		{"an answer showing a result", "Here is the JSON:\n" + `{"type":"result","is_error":true,"result":"Claude AI usage limit reached|1755615600"}` + "\n", 0, "success"},
 	}
 	for _, c := range cases {
 		for _, chunk := range []int{0, 1, 4096} {

@@ -85,6 +85,9 @@ type Tap struct {
 
 	pending int // line number of hits waiting for their next line (More), 0 when none
 
+	cut      bool // the line being judged was cut at MaxLine
+	arrayCut bool // an event array was cut at MaxLine: its last element is read from the tail
+
 	st        escState
 	strLen    int
 	crPending bool
@@ -146,6 +149,9 @@ func (t *Tap) Write(p []byte) (int, error) {
 func (t *Tap) Flush() {
 	if len(t.line) > 0 && !t.dropping {
 		t.lineDone(t.line, t.lineNo+1, t.off)
+	}
+	if t.dropping {
+		t.cutLineEnded()
 	}
 	if len(t.line) > 0 || t.dropping {
 		t.lineNo++
@@ -346,6 +352,8 @@ func (t *Tap) process(c []byte) {
 		t.carry(c[:nl])
 		if !t.dropping {
 			t.lineDone(t.line, t.lineNo+1, base+int64(nl))
+		} else {
+			t.cutLineEnded()
 		}
 		t.lineNo++
 		t.line, t.dropping = t.line[:0], false
@@ -387,7 +395,9 @@ func (t *Tap) carry(b []byte) {
 		return
 	}
 	t.line = append(t.line, b[:room]...)
+	t.cut = true
 	t.lineDone(t.line, t.lineNo+1, t.off)
+	t.cut = false
 	t.line, t.dropping = t.line[:0], true
 }
 
@@ -409,6 +419,10 @@ func (t *Tap) scanBody(body []byte, base int64) {
 	if len(t.m.keywords) == 0 {
 		return
 	}
+	if t.pending != 0 {
+		// The line after a reset that may go on: read before the scan, which may find nothing.
+		t.feedPending(body[:bytes.IndexByte(body, '\n')], t.lineNo+1)
+	}
 	t.kwHits = t.m.scan(body, t.kwHits[:0])
 	if len(t.kwHits) == 0 {
 		return
@@ -419,9 +433,6 @@ func (t *Tap) scanBody(body []byte, base int64) {
 		}
 		return a.kw - b.kw
 	})
-	if t.pending != 0 {
-		t.feedPending(body[:bytes.IndexByte(body, '\n')], t.lineNo+1)
-	}
 	lineNo, counted := t.lineNo, 0
 	for i := 0; i < len(t.kwHits); {
 		h := t.kwHits[i]

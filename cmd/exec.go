@@ -121,7 +121,7 @@ func (l *loopPlanner) Next(ctx context.Context) (supervise.Attempt, supervise.De
 		l.attempts = map[int]*routes.Attempt{}
 	}
 	l.attempts[a.Number] = a
-	return supervise.Attempt{Argv: a.Argv, Env: a.Env, Dir: a.Dir, Matcher: a.Matcher, Label: a.Label(), Number: a.Number},
+	return supervise.Attempt{Argv: a.Argv, Env: a.Env, Dir: a.Dir, Matcher: a.Matcher, Batch: a.Batch, Label: a.Label(), Number: a.Number},
 		supervise.Decision{Action: supervise.Run}, nil
 }
 

@@ -534,3 +534,27 @@ func TestBuiltinOutputPacks(t *testing.T) {
 		t.Error("output rule exit codes shared with the catalog")
 	}
 }
+
+func TestBatch(t *testing.T) {
+	for _, c := range []struct {
+		provider string
+		argv     []string
+		want     bool
+	}{
+		{"codex", []string{"codex", "exec", "fix the tests"}, true},
+		{"codex", []string{"codex", "-m", "gpt-5.5", "exec", "x"}, true},
+		{"codex", []string{"codex"}, false},
+		{"codex", []string{"codex", "please exec the tests"}, false},
+		{"claude", []string{"claude", "-p", "hi", "--output-format", "json"}, true},
+		{"claude", []string{"claude", "--print=hi"}, true},
+		{"claude", []string{"claude"}, false},
+		{"gemini", []string{"gemini", "--prompt", "x"}, true},
+		{"copilot", []string{"copilot"}, false},
+		{"github", []string{"gh", "pr", "create"}, true},
+		{"linear", []string{"linear"}, false},
+	} {
+		if got := mustBuiltin(t, c.provider).Batch(c.argv); got != c.want {
+			t.Errorf("%s %q: batch %v, want %v", c.provider, c.argv, got, c.want)
+		}
+	}
+}

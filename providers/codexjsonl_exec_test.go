@@ -29,8 +29,15 @@ func TestCodexJSONLAgreesWithExecTap(t *testing.T) {
 				now, _ = time.Parse(time.RFC3339, s)
 			}
 			want := providers.JudgeCodexJSONL(bytes.NewReader(fx.stream), now, time.UTC).Verdict
+			// The fixture's "# " header is not part of what codex prints.
+			var stream []byte
+			for _, line := range bytes.SplitAfter(fx.stream, []byte("\n")) {
+				if !bytes.HasPrefix(line, []byte("# ")) {
+					stream = append(stream, line...)
+				}
+			}
 			tap := m.Tap(classify.Stdout, nil)
-			tap.Write(fx.stream)
+			tap.Write(stream)
 			tap.Flush()
 			// codex exec exits 1 after a failed turn and 0 after a completed one.
 			exit := 0

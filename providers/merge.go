@@ -15,6 +15,7 @@ func (d Definition) Clone() Definition {
 	out.Injection.ScrubEnv = slices.Clone(d.Injection.ScrubEnv)
 	out.Detection.BinaryNames = slices.Clone(d.Detection.BinaryNames)
 	out.Detection.EnvMarkers = slices.Clone(d.Detection.EnvMarkers)
+	out.Detection.BatchArgs = slices.Clone(d.Detection.BatchArgs)
 	out.Runtime.RequiredBinaries = slices.Clone(d.Runtime.RequiredBinaries)
 	out.Runtime.EnvVars = slices.Clone(d.Runtime.EnvVars)
 	out.Runtime.WritablePaths = slices.Clone(d.Runtime.WritablePaths)
@@ -142,6 +143,7 @@ func merge(base, over Definition) Definition {
 	out.Detection = Detection{
 		BinaryNames: list(base.Detection.BinaryNames, over.Detection.BinaryNames),
 		EnvMarkers:  list(base.Detection.EnvMarkers, over.Detection.EnvMarkers),
+		BatchArgs:   list(base.Detection.BatchArgs, over.Detection.BatchArgs),
 	}
 	br, or := base.Runtime, over.Runtime
 	out.Runtime = Runtime{

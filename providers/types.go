@@ -7,6 +7,8 @@
 // take back evidence and verdicts.
 package providers
 
+import "strings"
+
 import "github.com/oauth-mux/oauth-mux/classify"
 
 // Definition describes one provider (SPEC §5.1). JSON field names are the config's.
@@ -85,6 +87,25 @@ type Injection struct {
 type Detection struct {
 	BinaryNames []string `json:"binary_names,omitempty"`
 	EnvMarkers  []string `json:"env_markers,omitempty"`
+	// BatchArgs are the arguments that put the CLI in print mode (`codex exec`, `claude -p`): it
+	// prints and exits, so a run with one of them is judged at its exit and never stopped while it
+	// runs, even from a terminal. "*" means every run is (gh). A flag also counts as "-p=…".
+	BatchArgs []string `json:"batch_args,omitempty"`
+}
+
+// Batch reports whether argv (the program and its arguments) runs the CLI in print mode.
+func (d Definition) Batch(argv []string) bool {
+	for _, b := range d.Detection.BatchArgs {
+		if b == "*" {
+			return true
+		}
+		for _, a := range argv[min(1, len(argv)):] {
+			if a == b || strings.HasPrefix(b, "-") && strings.HasPrefix(a, b+"=") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Runtime lists what the provider's CLI needs locally.

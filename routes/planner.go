@@ -46,6 +46,8 @@ type Attempt struct {
 	Env     []string
 	Dir     string
 	Matcher *classify.Matcher
+	// Batch says the command runs its CLI in print mode (providers.Definition.Batch).
+	Batch bool
 
 	prepared *inject.Prepared
 }
@@ -379,7 +381,7 @@ func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 	}
 	p.started++
 	return &Attempt{Number: p.started, Route: r, Argv: p.opts.Argv, Env: prep.Env, Dir: p.opts.Dir,
-		Matcher: m, prepared: prep}, nil
+		Matcher: m, Batch: r.Def.Batch(p.opts.Argv), prepared: prep}, nil
 }
 
 func (p *Planner) matcher(r Route) (*classify.Matcher, error) {
@@ -468,7 +470,7 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 	p.addReport(a, e, recorded, decision)
 	p.last[r.Key()] = describe(recorded)
 	if ignored {
-		return Step{Action: StepFinish, Message: r.Key() + " " + describe(recorded) + "; not restarting: --on-limit ignore lets the child's own exit decide"}
+		return Step{Action: StepFinish, Message: r.Key() + " " + describe(recorded) + "; not restarting: the child went on and its own exit decides"}
 	}
 
 	switch d.Action {

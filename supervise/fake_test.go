@@ -44,12 +44,19 @@ func fakeEnv(extra ...string) []string {
 	return append(append(os.Environ(), "SUPERVISE_FAKE=1"), extra...)
 }
 
-// fake builds an attempt that runs the fake child with the given operations.
+// fake builds an attempt that runs the fake child with the given operations. They travel in the
+// environment, not the arguments: a child's arguments are the user's words, which the taps never
+// take for evidence.
 func fake(ops ...string) Attempt {
-	return Attempt{Argv: append([]string{selfExe}, ops...), Env: fakeEnv(), Label: "fake"}
+	return Attempt{Argv: []string{selfExe}, Env: fakeEnv("SUPERVISE_FAKE_OPS=" + strings.Join(ops, "\x1f")), Label: "fake"}
 }
 
 func fakeChild(args []string) int {
+	if len(args) == 0 {
+		if ops := os.Getenv("SUPERVISE_FAKE_OPS"); ops != "" {
+			args = strings.Split(ops, "\x1f")
+		}
+	}
 	for i := 0; i < len(args); i++ {
 		arg := func() string { i++; return args[i] }
 		switch args[i] {

@@ -136,8 +136,9 @@ func (f *feeder) run() {
 		if len(chunk) > 256*1024 {
 			chunk = chunk[:256*1024]
 		}
+		// Recorded before the child can read it, so its echo is known as input when it comes back.
+		_, _ = r.seen.Write(chunk)
 		n, err := f.w.Write(chunk)
-		_, _ = r.seen.Write(chunk[:n])
 		pos += int64(n)
 		r.mu.Lock()
 		if r.overflow && pos-r.base > int64(r.limit/2) {

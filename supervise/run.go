@@ -29,6 +29,9 @@ type Attempt struct {
 	Dir string
 	// Matcher judges the output as it streams by; nil means no output rules.
 	Matcher *classify.Matcher
+	// Batch says the command prints and exits (`codex exec`, `claude -p`): even on a terminal it is
+	// judged at its exit only, never stopped on what it prints while it runs.
+	Batch bool
 	// Label names the attempt in messages ("codex:max-1#codex-max"); supervise does not parse it.
 	Label  string
 	Number int
@@ -82,6 +85,9 @@ var (
 	// drainTimeout bounds how long output is read after the child exited (a grandchild outside the
 	// child's process group may hold a pipe open).
 	drainTimeout = 2 * time.Second
+	// stopGrace is how long a child that showed a terminal limit may take to end by itself before it
+	// is stopped: one that prints the notice and exits was not stopped, and its own exit decides.
+	stopGrace = 500 * time.Millisecond
 	// stopTermAfter and stopKillAfter space the SIGINT, SIGTERM, SIGKILL of a stop (SPEC §6.2 step 3).
 	stopTermAfter = 2 * time.Second
 	stopKillAfter = 5 * time.Second
@@ -195,9 +201,13 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 	}
 	cmd := &exec.Cmd{Path: path, Args: a.Argv, Env: a.Env, Dir: a.Dir, WaitDelay: drainTimeout}
 
+	// Only an interactive child (a TUI on the user's terminal) is watched while it runs.
+	live := s.interactive && !a.Batch
+	// The prompt in the arguments is the user's words too: a CLI echoes it into its transcript.
+	s.input.SetArgs(a.Argv[min(1, len(a.Argv)):])
 	limitCh := make(chan struct{}, 1)
 	onLimit := func() {
-		if s.opts.OnLimit == OnLimitRestart && s.interactive {
+		if s.opts.OnLimit == OnLimitRestart && live {
 			select {
 			case limitCh <- struct{}{}:
 			default:
@@ -372,7 +382,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 	waitCh := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(waitCh) }()
 
-	var termT, killT <-chan time.Time
+	var graceT, termT, killT <-chan time.Time
 	ctxDone := ctx.Done()
 wait:
 	for {
@@ -380,6 +390,16 @@ wait:
 		case <-waitCh:
 			break wait
 		case <-limitCh:
+			if graceT == nil && !o.StoppedOnLimit {
+				graceT = time.After(stopGrace)
+			}
+		case <-graceT:
+			graceT = nil
+			select {
+			case <-waitCh:
+				break wait // it ended by itself after the notice: its own exit decides
+			default:
+			}
 			if !o.StoppedOnLimit {
 				o.StoppedOnLimit = true
 				_ = syscall.Kill(-pid, syscall.SIGINT)
@@ -422,7 +442,7 @@ wait:
 	default:
 		o.ExitCode = ws.ExitStatus()
 	}
-	o.Evidence = buildEvidence(o.ExitCode, o.Signal, s.interactive, o.StoppedOnLimit, taps...)
+	o.Evidence = buildEvidence(o.ExitCode, o.Signal, live, o.StoppedOnLimit, taps...)
 	return o
 }
 

@@ -583,18 +583,22 @@ func TestOnLimitIgnoreAndNonTerminalHits(t *testing.T) {
 		name        string
 		onLimit     OnLimit
 		interactive bool
+		batch       bool
 		line        string
 	}{
-		{"ignore", OnLimitIgnore, true, "You've hit your usage limit"},
-		{"not interactive", OnLimitRestart, false, "You've hit your usage limit"},
-		{"rate limit is not terminal", OnLimitRestart, true, "Retrying in 3 seconds"},
+		{"ignore", OnLimitIgnore, true, false, "You've hit your usage limit"},
+		{"not interactive", OnLimitRestart, false, false, "You've hit your usage limit"},
+		{"rate limit is not terminal", OnLimitRestart, true, false, "Retrying in 3 seconds"},
+		// `codex exec`, `claude -p` from a terminal: print mode is judged at its exit only.
+		{"batch", OnLimitRestart, true, true, "You've hit your usage limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out syncBuf
 			s := newSession(t, SessionOptions{Stdout: &out, PTY: PTYNever, OnLimit: c.onLimit})
 			s.interactive = c.interactive
-			a := fake("out", c.line, "sleep", "300ms", "out", "finished", "exit", "2")
+			a := fake("out", c.line, "sleep", "700ms", "out", "finished", "exit", "2")
 			a.Matcher = limitMatcher(t)
+			a.Batch = c.batch
 			o := s.Run(context.Background(), a)
 			if o.StoppedOnLimit || o.ExitCode != 2 || !strings.Contains(out.String(), "finished") {
 				t.Fatalf("outcome %+v, output %q", o, out.String())
@@ -603,6 +607,25 @@ func TestOnLimitIgnoreAndNonTerminalHits(t *testing.T) {
 				t.Fatalf("evidence %+v", o.Evidence)
 			}
 		})
+	}
+}
+
+// A child that prints a limit notice and ends by itself within the grace was not stopped: its own
+// exit decides, and exit 0 is a success whatever it printed.
+func TestOnLimitChildThatEndsByItself(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		var out syncBuf
+		s := newSession(t, SessionOptions{Stdout: &out, PTY: PTYNever})
+		s.interactive = true
+		a := fake("out", "You've hit your usage limit", "exit", "0")
+		a.Matcher = limitMatcher(t)
+		o := s.Run(context.Background(), a)
+		if o.StoppedOnLimit || o.ExitCode != 0 {
+			t.Fatalf("outcome %+v", o)
+		}
+		if v := classify.Judge(o.Evidence, a.Matcher, time.Now(), time.UTC); v.Class != classify.Success {
+			t.Fatalf("verdict %v", v)
+		}
 	}
 }
 
