@@ -19,25 +19,10 @@ import (
 
 // The evidence rules of SPEC §5.5 on the whole binary: what a user does, and what must (not) happen.
 
-// twoClaude is a profile of two Claude accounts whose config dirs are ~/k1 and ~/k2.
-const twoClaude = `{
-  "version": 1,
-  "providers": {
-    "claude": {
-      "kind": "claude",
-      "config_dir_env": "CLAUDE_CONFIG_DIR",
-      "accounts": {
-        "k1": {"priority": 20, "config_dir": "~/k1", "secret": {"backend": "file", "path": "~/k1/.credentials.json"}},
-        "k2": {"priority": 10, "config_dir": "~/k2", "secret": {"backend": "file", "path": "~/k2/.credentials.json"}}
-      }
-    }
-  },
-  "profiles": {"claude-max": {"providers": ["claude:k1#auth-status", "claude:k2#auth-status"], "strategy": "f", "affinity_ttl_minutes": 0}},
-  "strategies": {"f": {"kind": "priority-failover"}}
-}`
-
+// newClaudeE2E is a world of two Claude accounts, k1 (tried first) and k2 (which prints "ran on k2"),
+// in profile "p".
 func newClaudeE2E(t *testing.T) *e2e {
-	e := newE2E(t, twoClaude)
+	e := newE2E(t, fixtureConfig("claude", "auth-status", "CLAUDE_CONFIG_DIR", ".credentials.json"))
 	for _, k := range []string{"k1", "k2"} {
 		e.write("home/"+k+"/.credentials.json", `{"claudeAiOauth": {"accessToken": "sk-ant-oat01-`+k+`", "refreshToken": "sk-ant-ort01-`+k+`", "expiresAt": 4102444800000}}`)
 	}
@@ -67,7 +52,7 @@ func TestExecSuccessIsNeverRerun(t *testing.T) {
 			e := newClaudeE2E(t)
 			marker := filepath.Join(e.dir, "runs")
 			script := fmt.Sprintf("echo x >> %s; printf '%%s\\n' %q; exit 0", marker, text)
-			code, stdout, stderr := e.run("", "exec", "--profile", "claude-max", "--", "sh", "-c", script)
+			code, stdout, stderr := e.run("", "exec", "--profile", "p", "--", "sh", "-c", script)
 			if code != 0 || strings.Contains(stdout, "ran on k2") || strings.Contains(stderr, "oauth-mux") {
 				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 			}
@@ -88,7 +73,7 @@ func TestExecTypedInputIsNotEvidence(t *testing.T) {
 	t.Parallel()
 	e := newClaudeE2E(t)
 	e.script("k1", "out ready", "cat", "out session over")
-	c := e.command("exec", "--profile", "claude-max", "--", "claude")
+	c := e.command("exec", "--profile", "p", "--", "claude")
 	ptmx, err := pty.StartWithSize(c, &pty.Winsize{Rows: 30, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +149,7 @@ func TestExecOnLimitIgnoreRecordsAndFinishes(t *testing.T) {
 	t.Parallel()
 	e := newClaudeE2E(t)
 	e.script("k1", "out   ⎿  You've hit your session limit · resets 5:40pm (Europe/Berlin)", "sleep 300ms", "out still here", "exit 0")
-	code, out := runUnderPTY(t, e, []string{"exec", "--profile", "claude-max", "--on-limit", "ignore", "--", "claude"})
+	code, out := runUnderPTY(t, e, []string{"exec", "--profile", "p", "--on-limit", "ignore", "--", "claude"})
 	if code != 0 || strings.Contains(out, "ran on k2") || !strings.Contains(out, "still here") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -194,7 +179,7 @@ func TestExecStructuredResetAgrees(t *testing.T) {
 	}
 	e.script("k1", append(steps, "exit 1")...)
 	report := filepath.Join(e.dir, "report.json")
-	code, stdout, stderr := e.run("", "exec", "--profile", "claude-max", "--json-report", report, "--",
+	code, stdout, stderr := e.run("", "exec", "--profile", "p", "--json-report", report, "--",
 		"claude", "-p", "hi", "--output-format", "stream-json", "--verbose")
 	if code != 0 || !strings.Contains(stdout, "ran on k2") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
@@ -230,7 +215,7 @@ func TestExecPrintedResetKeptBeyondCap(t *testing.T) {
 	e := newClaudeE2E(t)
 	reset := time.Now().Add(10 * 24 * time.Hour).Truncate(time.Minute).UTC()
 	e.script("k1", fmt.Sprintf("out Claude AI usage limit reached|%d", reset.Unix()), "exit 1")
-	code, _, stderr := e.run("", "exec", "--profile", "claude-max", "--", "claude", "-p", "hi")
+	code, _, stderr := e.run("", "exec", "--profile", "p", "--", "claude", "-p", "hi")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
