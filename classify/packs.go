@@ -22,9 +22,16 @@ const copilotLead = `^\s*(?:[✗×✘]\s+)?(?:❌ Error: \(\w+\) )?(?:(?:Model c
 // line "An unexpected critical error occurred:<ErrorName>: ".
 const geminiLead = `(?:^\s*(?:✕ )?\[API Error: |^An unexpected critical error occurred:\s*(?:\w+: )?)`
 
-// codexLead is Codex's framing of its own error at the start of a line: a timestamp, "■ " or another
-// glyph, "ERROR: ", the compaction task's prefix; or the message of a JSON error.
-const codexLead = `(?:^(?:\[[^\]]{0,40}\]\s*)?[^A-Za-z]{0,16}(?:(?:ERROR|Error|error):\s*)?(?:Error running remote compact task:\s*)?(?:stream error:\s*)?|"message"\s*:\s*")`
+// claudeLead is Claude Code's framing of its own notice at the start of a line: indentation and the
+// TUI's "⎿" (or "●", "✻"). The rules that mark a whole account start with it, so a log line or an
+// answer that mentions a revoked token mid-sentence does not.
+const claudeLead = `^\s*(?:[⎿●✻]\s*)?`
+
+// codexLead is Codex's framing of its own error at the start of a line: a timestamp, the TUI's "■ "
+// (or "⚠ ", indented or not; "🖐 " in 0.2x), "ERROR: ", the compaction task's prefix, the labels the
+// Codex SDK adds ("Codex turn failed: "); or the message of a JSON error. Nothing else may
+// come before the words: "- You've hit…", "1. You've hit…", "`You've hit…" are answers quoting them.
+const codexLead = `(?:^(?:\[[^\]]{0,40}\]\s*)?(?:\s*(?:[■⚠✗×]|🖐\x{FE0F}?)\s*)?(?:(?:ERROR|Error|error):\s*)?(?:Codex (?:stream error|turn failed):\s*)?(?:Error running remote compact task:\s*)?(?:stream error:\s*)?|"message"\s*:\s*")`
 
 func dead(r Reason) RuleClass     { return RuleClass{Class: Dead, Reason: r} }
 func degraded(r Reason) RuleClass { return RuleClass{Class: Degraded, Reason: r} }
@@ -46,8 +53,9 @@ var packs = map[string][]OutputRule{
 		// testdata/fixtures/codex; the wording of codex-rs/protocol/src/error.rs at rust-v0.125.0 and
 		// later.
 		//
-		// The CLI's own reconnect loop: "Reconnecting... 2/5 (stream disconnected before completion: …)".
-		{Name: "codex-reconnecting", Pattern: `Reconnecting\.\.\.\s+\d+/\d+`, Class: neverFail},
+		// The CLI's own reconnect loop: "Reconnecting... 2/5 (stream disconnected before completion: …)",
+		// and the TUI's before 2025-10: "⚠  stream error: …; retrying 1/5 in 211ms…".
+		{Name: "codex-reconnecting", Pattern: `Reconnecting\.\.\.\s+\d+/\d+|; retrying \d+/\d+ in \S+`, Class: neverFail},
 		// A model this login cannot use marks the route (before the overload rule: the text can come
 		// inside "stream disconnected before completion: …", openai/codex#12143).
 		{Name: "codex-model-unavailable", Pattern: "model is not supported when using Codex with a ChatGPT account|401 Unauthorized: You are not authorized to access this model|The model `[^`]+` does not exist or you do not have access to it|unexpected status 404 Not Found: .*(?:model '[^']+' not found|Model not found)", Class: degraded(TierInsufficient)},
@@ -59,22 +67,22 @@ var packs = map[string][]OutputRule{
 		{Name: "codex-usage-limit-json", Pattern: `\\?"usage_limit_(?:reached|exceeded)\\?"(?:.*resets_at\\?"\s*:\s*(?P<reset>\d{10}))?`, Class: quota, ResetCapture: resetGroup},
 		// Credit, spend cap and plan: nothing resets by itself.
 		{Name: "codex-credits", Pattern: codexLead + `(?:Your workspace is out of credits\.|You hit your spend cap set (?:in your workspace|by the owner of your workspace)\.|(?:You're|You’re) out of credits\.|To use Codex with your ChatGPT plan, upgrade to Plus|Usage limit reached\. (?:You've|You’ve) reached your usage limit\.)`, Class: degraded(SubscriptionPaused)},
-		{Name: "codex-quota-exceeded", Pattern: `Quota exceeded\. Check your plan and billing details`, Class: degraded(SubscriptionPaused)},
-		{Name: "codex-insufficient-quota", Pattern: `Insufficient quota: You exceeded your current quota`, Class: degraded(SubscriptionPaused)},
-		// The refresh failures of codex-rs/login/src/auth/manager.rs, never retried.
-		{Name: "codex-refresh-token-reused", Pattern: `refresh token (?:was|has) already (?:been )?used`, Class: dead(TokenRevoked)},
-		{Name: "codex-refresh-token-revoked", Pattern: `refresh token was revoked`, Class: dead(TokenRevoked)},
-		{Name: "codex-refresh-token-expired", Pattern: `refresh token has expired`, Class: dead(CredentialExpired)},
-		{Name: "codex-token-not-refreshed-logged-out", Pattern: `could not be refreshed because you have since logged out or signed in to another account`, Class: dead(CredentialUnavailable)},
-		{Name: "codex-token-not-refreshed", Pattern: `Your access token could not be refreshed`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "codex-missing-scopes", Pattern: `401 Unauthorized: You have insufficient permissions for this operation\. Missing scopes: `, Class: degraded(ScopeInsufficient)},
-		{Name: "codex-missing-bearer", Pattern: `401 Unauthorized: Missing bearer or basic authentication in header`, Class: dead(CredentialUnavailable)},
+		{Name: "codex-quota-exceeded", Pattern: codexLead + `Quota exceeded\. Check your plan and billing details`, Class: degraded(SubscriptionPaused)},
+		{Name: "codex-insufficient-quota", Pattern: codexLead + `Insufficient quota: You exceeded your current quota`, Class: degraded(SubscriptionPaused)},
+		// The refresh failures of codex-rs/login/src/auth/manager.rs, never retried. They mark the
+		// account, so they must be codex's own line: a sentence that opens with "Your access token".
+		{Name: "codex-refresh-token-reused", Pattern: codexLead + `Your access token could not be refreshed because your refresh token (?:was|has) already (?:been )?used`, Class: dead(TokenRevoked)},
+		{Name: "codex-refresh-token-revoked", Pattern: codexLead + `Your access token could not be refreshed because your refresh token was revoked`, Class: dead(TokenRevoked)},
+		{Name: "codex-refresh-token-expired", Pattern: codexLead + `Your access token could not be refreshed because your refresh token has expired`, Class: dead(CredentialExpired)},
+		{Name: "codex-token-not-refreshed-logged-out", Pattern: codexLead + `Your access token could not be refreshed because you have since logged out or signed in to another account`, Class: dead(CredentialUnavailable)},
+		{Name: "codex-token-not-refreshed", Pattern: codexLead + `Your access token could not be refreshed`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "codex-missing-scopes", Pattern: codexLead + `unexpected status 401 Unauthorized: You have insufficient permissions for this operation\. Missing scopes: `, Class: degraded(ScopeInsufficient)},
+		{Name: "codex-missing-bearer", Pattern: codexLead + `unexpected status 401 Unauthorized: Missing bearer or basic authentication in header`, Class: dead(CredentialUnavailable)},
 		// The Responses API refusing the login: "unexpected status 401 Unauthorized: {"detail":…}",
 		// "exceeded retry limit, last status: 401 Unauthorized" before 2025-11-25.
 		// (Not the two 401s above: "401 Unauthorized: You have…", "401 Unauthorized: Missing…".)
-		{Name: "codex-unauthorized", Pattern: `(?:unexpected status|exceeded retry limit, last status:) 401 Unauthorized(?:$|[,;]|:\s*[^YM\s])`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "codex-sign-in-again", Pattern: `Please log out and sign in again`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "codex-retry-limit-429", Pattern: `exceeded retry limit, last status: 429`, Class: rateLimit},
+		{Name: "codex-unauthorized", Pattern: codexLead + `(?:unexpected status|exceeded retry limit, last status:) 401 Unauthorized(?:$|[,;]|:\s*[^YM\s])`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "codex-retry-limit-429", Pattern: codexLead + `exceeded retry limit, last status: 429`, Class: rateLimit},
 		{Name: "codex-overloaded", Pattern: codexLead + `(?:Selected model is at capacity\.|Model \S+ is at capacity\.|(?:We're|We’re) currently experiencing high demand,|stream disconnected before completion: |exceeded retry limit, last status: 5\d\d|unexpected status 5\d\d )`, Class: provDown},
 	},
 	"claude": {
@@ -99,16 +107,16 @@ var packs = map[string][]OutputRule{
 		{Name: "claude-rate-limit-exit-0", Pattern: `^\s*API Error: Rate limit reached\s*$`, Class: rateLimit, AtExit0: true},
 		{Name: "claude-rate-limit", Pattern: `API Error: (?:Rate limit reached|Request rejected \(429\)|429\b)|"type"\s*:\s*"rate_limit_error"`, Class: rateLimit},
 		// The login, in the order the CLI words it; an expired token before the generic 401.
-		{Name: "claude-oauth-expired", Pattern: `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b.*?)?OAuth token has expired|Failed to authenticate: OAuth session expired`, Class: dead(CredentialExpired)},
+		{Name: "claude-oauth-expired", Pattern: claudeLead + `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b.*?OAuth token has expired|OAuth token has expired|Failed to authenticate: OAuth session expired)`, Class: dead(CredentialExpired)},
 		// The same message wrapped by the TUI after "OAuth token" (#44264): its second line.
 		{Name: "claude-oauth-expired-wrapped", Pattern: `^\s*has expired\. Please obtain a new token`, Class: dead(CredentialExpired)},
-		{Name: "claude-oauth-revoked", Pattern: `OAuth token (?:has been )?revoked`, Class: dead(TokenRevoked)},
-		{Name: "claude-org-disabled", Pattern: `API Error: 400 (?:This organization has been disabled|\{"type":"error","error":\{"type":"invalid_request_error","message":"This organization has been\s+disabled)`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "claude-subscription-disabled", Pattern: `Your organization has disabled Claude subscription access`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "claude-invalid-api-key", Pattern: `Invalid API key\s*·\s*(?:Please run /login|Run /login|Fix external API key)|invalid x-api-key`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "claude-not-logged-in", Pattern: `(?:Not logged in|Missing API key)\s*·\s*(?:Please run|Run) /login`, Class: dead(CredentialUnavailable)},
-		{Name: "claude-invalid-credentials", Pattern: `"Invalid authentication credentials"`, Class: dead(AuthPermanentlyFailed)},
-		{Name: "claude-api-401", Pattern: `(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b|API Error: 403\b.*·\s*Please run /login`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "claude-oauth-revoked", Pattern: claudeLead + `OAuth token (?:has been )?revoked`, Class: dead(TokenRevoked)},
+		{Name: "claude-org-disabled", Pattern: claudeLead + `API Error: 400 (?:This organization has been disabled|\{"type":"error","error":\{"type":"invalid_request_error","message":"This organization has been\s+disabled)`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "claude-subscription-disabled", Pattern: claudeLead + `Your organization has disabled Claude subscription access`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "claude-invalid-api-key", Pattern: claudeLead + `(?:Invalid API key\s*·\s*(?:Please run /login|Run /login|Fix external API key)|API Error: 401\b.*invalid x-api-key)`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "claude-not-logged-in", Pattern: claudeLead + `(?:Not logged in|Missing API key)\s*·\s*(?:Please run|Run) /login`, Class: dead(CredentialUnavailable)},
+		{Name: "claude-invalid-credentials", Pattern: claudeLead + `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b.*)?"Invalid authentication credentials"`, Class: dead(AuthPermanentlyFailed)},
+		{Name: "claude-api-401", Pattern: claudeLead + `(?:(?:Please run /login\s*·\s*)?(?:Failed to authenticate\.\s*)?API Error: 401\b|API Error: 403\b.*·\s*Please run /login)`, Class: dead(AuthPermanentlyFailed)},
 		{Name: "claude-credit-balance", Pattern: `(?i)credit balance (?:is )?too low`, Class: degraded(SubscriptionPaused)},
 		{Name: "claude-payment-required", Pattern: `API Error: 402\b`, Class: degraded(SubscriptionPaused)},
 		// A model this login cannot use marks the route, not the account.

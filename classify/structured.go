@@ -505,7 +505,7 @@ func jsonReset(raw string) string {
 // noticeGlyphs are what CLIs print before a notice of their own: Claude Code's ⎿, Codex's ■ and ⚠,
 // Copilot's ✗, Gemini's ✕, and common status marks. Not ⏺ and •: the TUIs put them before the
 // model's own messages.
-const noticeGlyphs = "⎿●■▪⚠✗✘×✕✖!▶►"
+const noticeGlyphs = "⎿●■▪⚠✗✘×✕✖!▶►🖐\uFE0F"
 
 // noticeLabels are the lower-cased labels a CLI puts before its own error line.
 var noticeLabels = []string{"error", "api error", "fatal", "gh", "codex", "claude", "copilot", "gemini"}
