@@ -87,7 +87,7 @@ var (
 	drainTimeout = 2 * time.Second
 	// stopGrace is how long a child that showed a terminal limit may take to end by itself before it
 	// is stopped: one that prints the notice and exits was not stopped, and its own exit decides.
-	stopGrace = 500 * time.Millisecond
+	stopGrace = 2 * time.Second
 	// stopTermAfter and stopKillAfter space the SIGINT, SIGTERM, SIGKILL of a stop (SPEC §6.2 step 3).
 	stopTermAfter = 2 * time.Second
 	stopKillAfter = 5 * time.Second

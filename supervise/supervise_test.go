@@ -545,8 +545,8 @@ func limitMatcher(t *testing.T) *classify.Matcher {
 }
 
 func TestOnLimitRestartStopsInteractiveChild(t *testing.T) {
-	defer func(a, b time.Duration) { stopTermAfter, stopKillAfter = a, b }(stopTermAfter, stopKillAfter)
-	stopTermAfter, stopKillAfter = 100*time.Millisecond, 100*time.Millisecond
+	defer func(g, a, b time.Duration) { stopGrace, stopTermAfter, stopKillAfter = g, a, b }(stopGrace, stopTermAfter, stopKillAfter)
+	stopGrace, stopTermAfter, stopKillAfter = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 	cases := []struct {
 		name string
 		ops  []string
@@ -613,7 +613,10 @@ func TestOnLimitIgnoreAndNonTerminalHits(t *testing.T) {
 // A child that prints a limit notice and ends by itself within the grace was not stopped: its own
 // exit decides, and exit 0 is a success whatever it printed.
 func TestOnLimitChildThatEndsByItself(t *testing.T) {
-	for i := 0; i < 5; i++ {
+	// Roomy, so that a child slowed by -race on a busy machine still ends within it.
+	defer func(g time.Duration) { stopGrace = g }(stopGrace)
+	stopGrace = 10 * time.Second
+	for i := 0; i < 3; i++ {
 		var out syncBuf
 		s := newSession(t, SessionOptions{Stdout: &out, PTY: PTYNever})
 		s.interactive = true
