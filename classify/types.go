@@ -1,6 +1,8 @@
 // Package classify owns the verdict vocabulary of oauth-mux (SPEC §2.1): the closed set of verdict
-// classes and reasons, the HTTP and output rule types that providers declare, the streaming output tap
-// that watches a supervised child, reset-time parsing, and Judge, which turns evidence into a verdict.
+// classes and reasons, the HTTP and output rule types that providers declare, the built-in output
+// packs, the streaming output tap that watches a supervised child (with the structured judges of the
+// CLIs' JSON events and the ring of recent input that is never evidence), reset-time parsing, and
+// Judge, which turns evidence into a verdict by the evidence rules of SPEC §5.5.
 //
 // It must not know about accounts, routes, files or processes: it judges bytes, statuses and headers
 // handed to it and returns values. It imports nothing from the project.
