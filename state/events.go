@@ -137,9 +137,14 @@ func AppendEvent(dir string, ev Event) error {
 	}
 	defer l.releaseQuiet()
 	path := EventsPath(dir)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
+	}
+	if torn(f) {
+		// A writer killed mid-line left the last line unterminated: end it, so this event is a line
+		// of its own and not the tail of a broken one.
+		line = append([]byte{'\n'}, line...)
 	}
 	_, werr := f.Write(line)
 	fi, serr := f.Stat()
@@ -153,6 +158,17 @@ func AppendEvent(dir string, ev Event) error {
 		return rotateEvents(path)
 	}
 	return nil
+}
+
+// torn reports whether f (open for reading) is non-empty and does not end with a newline.
+func torn(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return false
+	}
+	var last [1]byte
+	n, err := f.ReadAt(last[:], fi.Size()-1)
+	return err == nil && n == 1 && last[0] != '\n'
 }
 
 // rotateEvents keeps the newest half of the log, starting on a line boundary. The caller holds the

@@ -100,6 +100,23 @@ func TestEventsMalformedSkipped(t *testing.T) {
 	}
 }
 
+// A writer killed mid-line leaves a torn last line; the next event is a line of its own, not glued
+// to the torn one (which would lose both).
+func TestEventsAfterTornLine(t *testing.T) {
+	dir := t.TempDir()
+	AppendEvent(dir, Event{Ts: t0, Kind: KindRouteVerdict})
+	f, _ := os.OpenFile(EventsPath(dir), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"ts":"2026-11-28T12:00:01Z","kind":"exec_att`)
+	f.Close()
+	if err := AppendEvent(dir, Event{Ts: t0.Add(time.Second), Kind: KindDaemonAction}); err != nil {
+		t.Fatal(err)
+	}
+	evs, skipped, err := ReadEventsSkipped(dir, 0)
+	if err != nil || len(evs) != 2 || skipped != 1 || evs[1].Kind != KindDaemonAction {
+		t.Fatalf("%+v skipped %d %v", evs, skipped, err)
+	}
+}
+
 func TestEventsRotation(t *testing.T) {
 	dir := fastTempDir(t)
 	pad := strings.Repeat("x", 900)
