@@ -84,6 +84,7 @@ func (s *Store) Update(fn func(*Health) error) error {
 		return fmt.Errorf("health store: %w", err)
 	}
 	defer l.releaseQuiet()
+	s.removeStaleTemps()
 	h, err := s.readRepair()
 	if err != nil {
 		return err
@@ -96,6 +97,17 @@ func (s *Store) Update(fn func(*Health) error) error {
 		return fmt.Errorf("health store: %w", err)
 	}
 	return WriteFileAtomic(s.Path(), data, 0o600)
+}
+
+// removeStaleTemps removes the temp files of writes that were killed before their rename. Every
+// writer of the store holds the health lock, which the caller holds now, so no temp file is live.
+func (s *Store) removeStaleTemps() {
+	stale, _ := filepath.Glob(filepath.Join(s.dir, "."+filepath.Base(s.Path())+".tmp-*"))
+	for _, p := range stale {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // readRepair reads the store; the caller holds the health lock, so a damaged file is moved aside.

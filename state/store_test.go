@@ -195,6 +195,32 @@ func TestSIGKILLNeverLeavesATornStore(t *testing.T) {
 	}
 }
 
+// The temp file of a write killed before its rename is removed by the next update, under the lock;
+// nothing else in the dir is touched.
+func TestUpdateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	s := Open(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".health.json.tmp-123456")
+	other := filepath.Join(dir, ".other.json.tmp-1")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte(`{"records":`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Update(func(*Health) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(stale); err == nil {
+		t.Error("a stale temp file of the store survived an update")
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("another file went: %v", err)
+	}
+}
+
 func TestCorruptStoreMovedAside(t *testing.T) {
 	for _, content := range []string{"{\"records\": {", "garbage", "", "[1,2]", `{"records":{"a:b":{"score":"high"}}}`} {
 		dir := t.TempDir()
