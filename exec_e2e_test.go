@@ -677,3 +677,45 @@ func TestExecClosedStdoutGivesChildSIGPIPE(t *testing.T) {
 		t.Errorf("a closed stdout made oauth-mux fail over:\n%s", errb.String())
 	}
 }
+
+// TestExecSIGKILLTakesTheChild: oauth-mux killed with SIGKILL (no cleanup runs) leaves no child
+// behind: the kernel kills the direct child when oauth-mux dies (Linux's parent-death signal).
+func TestExecSIGKILLTakesTheChild(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, twoCodex)
+	pidFile := filepath.Join(e.dir, "child.pid")
+	e.script("c1", "pid "+pidFile, "sleep 300s")
+	c := e.command("exec", "--profile", "p", "--", "codex")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFile(t, pidFile, 20*time.Second)
+	b, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid file %q", b)
+	}
+	_ = c.Process.Signal(syscall.SIGKILL)
+	_ = c.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the child %d outlived a SIGKILLed oauth-mux", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid runs (a zombie waiting for its reaper does not).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}

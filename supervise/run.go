@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,7 +352,9 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		go s.guard(func() { defer copies.Done(); errCopy() })
 	}
 
-	err = cmd.Start()
+	setDeathSignal(cmd.SysProcAttr)
+	waitCh := make(chan struct{})
+	err = startAndReap(cmd, waitCh)
 	closeAll(childEnds)
 	if err != nil {
 		// Copiers see EOF now that every write end is closed.
@@ -378,9 +381,6 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		// The signal arrived while we were starting the child; it was meant for it.
 		_ = syscall.Kill(-pid, sig)
 	}
-
-	waitCh := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(waitCh) }()
 
 	var graceT, termT, killT <-chan time.Time
 	ctxDone := ctx.Done()
@@ -444,6 +444,26 @@ wait:
 	}
 	o.Evidence = buildEvidence(o.ExitCode, o.Signal, live, o.StoppedOnLimit, taps...)
 	return o
+}
+
+// startAndReap starts cmd from an OS thread of its own that lives until the child is reaped, and
+// closes waitCh then. The child's death signal (setDeathSignal) fires when the thread that forked it
+// ends, so a thread the runtime retired early would kill a healthy child, and oauth-mux's own death
+// (SIGKILL, a crash) ends every thread and so the child.
+func startAndReap(cmd *exec.Cmd, waitCh chan struct{}) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		close(waitCh)
+	}()
+	return <-started
 }
 
 func firstArg(argv []string) string {
