@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/routes"
@@ -44,6 +47,11 @@ type ExecCmd struct {
 // Run supervises the command (SPEC §6.2).
 func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	argv := c.Command
+	if len(argv) > 0 && strings.HasPrefix(argv[0], "-") && argv[0] != "--" {
+		// Kong hands an unknown flag before "--" to the command: `--profle p -- codex` would run
+		// "--profle". No program is named like a flag.
+		return unknownExecFlag(argv[0])
+	}
 	if n := len(app.args); n >= len(argv) {
 		// The passthrough words are the invocation's last ones: take them as given, byte for byte.
 		argv = app.args[n-len(argv):]
@@ -190,6 +198,78 @@ func (a *App) accountPlan(sel routes.Selector) (rs []routes.Route, stateDir stri
 }
 
 func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }
+
+// unknownExecFlag is the usage error for a word before the command that no flag of exec is, with
+// the nearest flag.
+func unknownExecFlag(word string) error {
+	name, _, _ := strings.Cut(strings.TrimLeft(word, "-"), "=")
+	hints := []string{"the command goes after the flags and --: oauth-mux exec [flags] -- CMD ARGS…"}
+	best, bestD := "", 4
+	for _, f := range execFlagNames() {
+		if d := editDistance(name, f); d < bestD {
+			best, bestD = f, d
+		}
+	}
+	if best != "" {
+		hints = append([]string{"did you mean --" + best + "?"}, hints...)
+	}
+	return Errorf(2, hints, "unknown flag %s of exec", word)
+}
+
+// execFlagNames are the long flags of exec, as kong names them (the name tag, else the field in
+// kebab case).
+func execFlagNames() []string {
+	var names []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			switch {
+			case f.Anonymous:
+				walk(f.Type)
+			case f.Tag.Get("arg") != "":
+			case f.Tag.Get("name") != "":
+				names = append(names, f.Tag.Get("name"))
+			default:
+				names = append(names, kebab(f.Name))
+			}
+		}
+	}
+	walk(reflect.TypeFor[ExecCmd]())
+	return append(names, "config", "json")
+}
+
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
 
 // writeJSONFile writes v the way writeJSON prints it, replacing path atomically (0600).
 func writeJSONFile(path string, v any) error {
