@@ -478,7 +478,11 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 		if d.Action == policy.SkipProvider {
 			p.skipProv[r.Provider] = true
 		}
-		p.event(state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: string(v.Class)}, r)
+		why := string(v.Reason) // dead(token_revoked) fails over for token_revoked, not "dead"
+		if why == "" {
+			why = string(v.Class)
+		}
+		p.event(state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why}, r)
 		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v)}
 	}
 	if d.Why != "" {

@@ -14,7 +14,9 @@ package routes
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,9 +86,15 @@ func (e *NoChoiceError) Hints() []string {
 }
 
 // SelectError is a selector that names something the config lacks.
-type SelectError struct{ Msg string }
+type SelectError struct {
+	Msg  string
+	Hint []string
+}
 
 func (e *SelectError) Error() string { return e.Msg }
+
+// Hints are the next steps cmd prints under the error.
+func (e *SelectError) Hints() []string { return e.Hint }
 
 // programProviders maps a target program's name to the provider it implies.
 var programProviders = map[string]string{
@@ -121,7 +129,11 @@ func fromProfile(cfg *config.Config, name string, sel Selector) (*Plan, error) {
 	prof, ok := cfg.Profiles[name]
 	refs, _ := cfg.ProfileRefs(name)
 	if !ok {
-		return nil, &SelectError{Msg: fmt.Sprintf("unknown profile %q", name)}
+		hint := "the config has no profiles; name a provider with --provider"
+		if names := slices.Sorted(maps.Keys(cfg.Profiles)); len(names) > 0 {
+			hint = "the config's profiles: " + strings.Join(names, ", ")
+		}
+		return nil, &SelectError{Msg: fmt.Sprintf("unknown profile %q", name), Hint: []string{hint}}
 	}
 	plan := &Plan{Profile: name, Label: name, AllowMetered: prof.AllowMetered, AffinityTTL: prof.AffinityTTL(),
 		Explicit: sel.Account != ""}
