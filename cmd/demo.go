@@ -106,7 +106,7 @@ func (c *DemoCmd) Run(ctx context.Context, app *App) (err error) {
 	var b strings.Builder
 	b.WriteString("\ndemo: health recorded (oauth-mux health):\n")
 	var hb strings.Builder
-	_ = writeHealthText(&hb, rep, "")
+	_ = writeHealthText(&hb, rep, "", time.Now())
 	indent(&b, hb.String())
 	b.WriteString("demo: events recorded (repair-events.jsonl):\n")
 	for _, e := range events {

@@ -30,11 +30,12 @@ func (c *HealthCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	rep := h.Report(c.Provider, time.Now())
+	now := time.Now()
+	rep := h.Report(c.Provider, now)
 	if app.JSON {
 		return writeJSON(app.Stdio.Out, rep)
 	}
-	return writeHealthText(app.Stdio.Out, rep, c.Provider)
+	return writeHealthText(app.Stdio.Out, rep, c.Provider, now)
 }
 
 func (c *HealthCmd) reset(app *App, store *state.Store) error {
@@ -92,7 +93,7 @@ func printWarnings(w io.Writer, store *state.Store) {
 
 // writeHealthText is the readable form of the report: one line per key,
 // `KEY  STATE/AVAILABILITY(REASON)  until|retry at TIME  score N`.
-func writeHealthText(w io.Writer, rep state.HealthReport, provider string) error {
+func writeHealthText(w io.Writer, rep state.HealthReport, provider string, now time.Time) error {
 	if len(rep.Accounts) == 0 {
 		if provider != "" {
 			_, err := fmt.Fprintf(w, "no health recorded yet for provider %s; run a command with oauth-mux exec or oauth-mux probe\n", provider)
@@ -107,7 +108,7 @@ func writeHealthText(w io.Writer, rep state.HealthReport, provider string) error
 	}
 	var b strings.Builder
 	for _, e := range rep.Accounts {
-		fmt.Fprintf(&b, "%-*s  %s\n", width, e.Key, healthEntryText(e))
+		fmt.Fprintf(&b, "%-*s  %s\n", width, e.Key, healthEntryText(e, now))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -115,7 +116,8 @@ func writeHealthText(w io.Writer, rep state.HealthReport, provider string) error
 
 // healthEntryText is a report entry without its key, e.g.
 // `live/quota_exhausted  until 2030-09-19T10:09:00Z  score 50` or `dead(token_revoked)  score -100`.
-func healthEntryText(e state.ReportEntry) string {
+// A window that has passed says so: the route is usable again, and the next run or probe confirms it.
+func healthEntryText(e state.ReportEntry, now time.Time) string {
 	l := e.Liveness
 	s := l.State
 	if l.Availability != nil {
@@ -125,13 +127,19 @@ func healthEntryText(e state.ReportEntry) string {
 		s += "(" + *l.Reason + ")"
 	}
 	parts := []string{s}
+	when := func(label, at string) string {
+		if t, err := time.Parse(time.RFC3339, at); err == nil && !t.After(now) {
+			return label + " " + at + " (passed: usable again, to be confirmed)"
+		}
+		return label + " " + at
+	}
 	switch {
 	case l.WindowResetsAt != "":
-		parts = append(parts, "until "+l.WindowResetsAt)
+		parts = append(parts, when("until", l.WindowResetsAt))
 	case l.Until != "":
-		parts = append(parts, "until "+l.Until)
+		parts = append(parts, when("until", l.Until))
 	case l.RetryAt != "":
-		parts = append(parts, "retry at "+l.RetryAt)
+		parts = append(parts, when("retry at", l.RetryAt))
 	}
 	if e.Circuit != "" && e.Circuit != state.CircuitClosed {
 		parts = append(parts, "circuit "+e.Circuit)

@@ -25,7 +25,7 @@ func TestHealthText(t *testing.T) {
 		state.Evidence{Source: classify.SourceChildOutput, ObservedAt: now}, now, sc)
 
 	var b bytes.Buffer
-	if err := writeHealthText(&b, h.Report("codex", now), "codex"); err != nil {
+	if err := writeHealthText(&b, h.Report("codex", now), "codex", now); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -37,12 +37,12 @@ func TestHealthText(t *testing.T) {
 	}
 
 	b.Reset()
-	_ = writeHealthText(&b, h.Report("vercel", now), "vercel")
+	_ = writeHealthText(&b, h.Report("vercel", now), "vercel", now)
 	if !strings.HasPrefix(b.String(), "no health recorded yet for provider vercel;") {
 		t.Errorf("empty filtered report: %q", b.String())
 	}
 	b.Reset()
-	_ = writeHealthText(&b, state.NewHealth().Report("", now), "")
+	_ = writeHealthText(&b, state.NewHealth().Report("", now), "", now)
 	if b.String() != "no health recorded yet; run a command with oauth-mux exec or oauth-mux probe\n" {
 		t.Errorf("empty report: %q", b.String())
 	}
@@ -57,9 +57,13 @@ func TestHealthTextOpenCircuit(t *testing.T) {
 			state.Evidence{Source: classify.SourceChildOutput, ObservedAt: at}, at, state.DefaultScoring())
 	}
 	e := h.Report("", now.Add(3*time.Second)).Accounts[0]
-	got := healthEntryText(e)
-	if !strings.Contains(got, "live/rate_limited  until ") || !strings.Contains(got, "circuit open") {
+	got := healthEntryText(e, now.Add(3*time.Second))
+	if !strings.Contains(got, "live/rate_limited  until ") || !strings.Contains(got, "circuit open") || strings.Contains(got, "passed") {
 		t.Errorf("entry text %q: want the rate-limit window and the open circuit", got)
+	}
+	// After the window: not "rate_limited until <a past time>" as if it still held.
+	if got := healthEntryText(e, now.Add(time.Hour)); !strings.Contains(got, "(passed: usable again, to be confirmed)") {
+		t.Errorf("a passed window reads %q", got)
 	}
 }
 
