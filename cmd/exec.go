@@ -62,6 +62,11 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	if len(argv) == 0 {
 		return usageError("exec needs a command after --")
 	}
+	if app.JSON {
+		// stdout is the child's: JSON of ours would be mixed into its output.
+		return Errorf(2, []string{"write the run's report as JSON to a file with --json-report FILE"},
+			"--json does not apply to exec: its stdout is the command's")
+	}
 	if c.MaxAttempts < 0 {
 		return usageError("--max-attempts must be 0 or more")
 	}
