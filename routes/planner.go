@@ -97,6 +97,12 @@ type NoRouteError struct {
 	Label string
 	Lines []string
 	Why   string
+	// Profile is the profile the routes came from ("" when they came from a provider), Resets says a
+	// route will reset by itself (so --wait can help), Logins are the login commands of the providers
+	// whose accounts are dead.
+	Profile string
+	Resets  bool
+	Logins  []string
 	// Cause is set when the plan's only route failed its credential in this run: with one account
 	// there was no failover to speak of, so the exit code follows the cause (SPEC §10: 202 for a
 	// secret, 203/204 for a refresh).
@@ -129,7 +135,18 @@ func (e *NoRouteError) Hints() []string {
 	if e.Why != "" {
 		h = append(h, "not waiting: "+e.Why)
 	}
-	return append(h, "see why with: oauth-mux route explain; wait for a reset with: oauth-mux exec --wait …")
+	sel := ""
+	if e.Profile != "" {
+		sel = " --profile " + e.Profile
+	}
+	h = append(h, "see why with: oauth-mux route explain"+sel)
+	for _, c := range e.Logins {
+		h = append(h, "log a dead account in again with: "+c+" (or see: oauth-mux repair-plan"+sel+")")
+	}
+	if e.Resets && e.Why == "" {
+		h = append(h, "wait for the earliest reset with: oauth-mux exec"+sel+" --wait -- …")
+	}
+	return h
 }
 
 // Planner runs the attempt loop's side that knows accounts (SPEC §6.2): it hands out prepared
@@ -570,7 +587,7 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 		}
 		return a.After(b)
 	})
-	nre := &NoRouteError{Label: p.plan.Label}
+	nre := &NoRouteError{Label: p.plan.Label, Profile: p.plan.Profile, Resets: !earliest.IsZero(), Logins: deadLogins(h, p.order, now)}
 	if len(p.order) == 1 {
 		if ce := p.credErr[p.order[0].Key()]; ce != nil {
 			nre.Cause = ce
@@ -594,6 +611,20 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 	}
 	nre.Why = w.Why
 	return &Stop{Err: nre}
+}
+
+// deadLogins are the login commands of the providers whose accounts among rs are dead, once each.
+func deadLogins(h *state.Health, rs []Route, now time.Time) []string {
+	var out []string
+	for _, r := range rs {
+		if st := h.Status(r.AccountKey(), r.Key(), now); st.SkipReason != state.SkipDead || len(r.Def.Repair.LoginCommand) == 0 {
+			continue
+		}
+		if c := strings.Join(r.Def.Repair.LoginCommand, " "); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Report is the --json-report document (SPEC §6.2): no arguments, no output text, no tokens.
