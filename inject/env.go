@@ -27,6 +27,9 @@ const (
 	EnvActiveProfile    = "OMUX_ACTIVE_PROFILE"
 	EnvAttempt          = "OMUX_ATTEMPT"
 	EnvVersion          = "OMUX_VERSION"
+	// EnvExecChild is set only in the children of exec, never by env: a shell that evaluated
+	// `oauth-mux env` has the markers above but is no child of exec, and may run exec.
+	EnvExecChild = "OMUX_EXEC_CHILD"
 )
 
 // refreshLead is how close to expiry a token oauth-mux refreshes itself is refreshed (SPEC §8.2).
@@ -114,7 +117,8 @@ func CheckNesting(parentEnv []string, provider string, nested bool) error {
 	if nested {
 		return nil
 	}
-	if v, ok := lookupEnv(parentEnv, EnvActiveProvider); ok && v == provider {
+	mark, _ := lookupEnv(parentEnv, EnvExecChild)
+	if v, ok := lookupEnv(parentEnv, EnvActiveProvider); ok && v == provider && mark != "" {
 		return &NestingError{Provider: provider}
 	}
 	return nil

@@ -396,7 +396,11 @@ func TestRefreshRefusesCleartext(t *testing.T) {
 }
 
 func TestCheckNesting(t *testing.T) {
-	env := []string{"OMUX_ACTIVE_PROVIDER=codex"}
+	// A shell that evaluated `oauth-mux env` has the markers but is no child of exec.
+	if err := CheckNesting([]string{"OMUX_ACTIVE_PROVIDER=codex", "OMUX_ACTIVE_ACCOUNT=a"}, "codex", false); err != nil {
+		t.Fatalf("a shell after eval \"$(oauth-mux env)\" is refused: %v", err)
+	}
+	env := []string{"OMUX_ACTIVE_PROVIDER=codex", "OMUX_EXEC_CHILD=1"}
 	err := CheckNesting(env, "codex", false)
 	var ne *NestingError
 	if !errors.As(err, &ne) || ne.ExitCode() != 1 || len(ne.Hints()) == 0 || !strings.Contains(ne.Hints()[0], "--nested") {

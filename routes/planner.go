@@ -397,7 +397,10 @@ func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 		return nil, err
 	}
 	p.started++
-	return &Attempt{Number: p.started, Route: r, Argv: p.opts.Argv, Env: prep.Env, Dir: p.opts.Dir,
+	// The child's world is the prepared one plus the mark that it is a child of exec (env prints no
+	// such mark: see inject.CheckNesting).
+	env := append(slices.Clone(prep.Env), inject.EnvExecChild+"=1")
+	return &Attempt{Number: p.started, Route: r, Argv: p.opts.Argv, Env: env, Dir: p.opts.Dir,
 		Matcher: m, Batch: r.Def.Batch(p.opts.Argv), prepared: prep}, nil
 }
 
