@@ -3,12 +3,15 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -139,6 +142,13 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 	}
 
 	if cfg != nil {
+		for _, name := range slices.Sorted(maps.Keys(cfg.Providers)) {
+			for _, acct := range slices.Sorted(maps.Keys(cfg.Providers[name].Accounts)) {
+				if w := routes.LooseCredential(cfg.Providers[name].Accounts[acct]); w != "" {
+					rep.Warnings = append(rep.Warnings, name+":"+acct+": "+w)
+				}
+			}
+		}
 		for _, e := range accountEntries(cfg, "", stateDir, h, now) {
 			rep.Quota = append(rep.Quota, doctorQuota{Key: e.Key, quotaStatus: e.Quota})
 			if msg := e.Quota.warning(e.Key); msg != "" {

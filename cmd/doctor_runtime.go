@@ -140,6 +140,9 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 			for _, is := range r.Issues {
 				fmt.Fprintf(w, "  problem: %s\n", issueText(is))
 			}
+			for _, msg := range r.Warnings {
+				fmt.Fprintf(w, "  warning: %s\n", msg)
+			}
 			if r.RepairInProgress != nil {
 				fmt.Fprintf(w, "  %s\n", inProgressMessage(r.RepairInProgress))
 			}

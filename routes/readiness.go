@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,6 +85,23 @@ type Readiness struct {
 	SessionFiles      []SessionCheck    `json:"session_files"`
 	RepairInProgress  *RepairInProgress `json:"repair_in_progress"`
 	Issues            []Issue           `json:"issues"`
+	// Warnings do not keep the account from running: a credential others can read, say.
+	Warnings []string `json:"warnings"`
+}
+
+// LooseCredential says whether the account's credential file (a file, sops or age secret) can be
+// read or written by others than its owner, with a line that says what to do; "" when it cannot.
+func LooseCredential(acct config.Account) string {
+	switch acct.Secret.Backend {
+	case config.BackendFile, config.BackendSops, config.BackendAge:
+	default:
+		return ""
+	}
+	fi, err := os.Stat(acct.Secret.Path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the credential %s is open to others (mode %04o): chmod 600 it", acct.Secret.Path, fi.Mode().Perm())
 }
 
 // has reports whether an issue of kind was found.
@@ -126,7 +144,10 @@ func CheckReadiness(cfg *config.Config, provider, account string, opts Readiness
 		getenv = func(string) string { return "" }
 	}
 	r := Readiness{Provider: provider, Account: account, RequiredBinaries: []BinaryCheck{},
-		SessionFiles: []SessionCheck{}, Issues: []Issue{}}
+		SessionFiles: []SessionCheck{}, Issues: []Issue{}, Warnings: []string{}}
+	if w := LooseCredential(cfg.Providers[provider].Accounts[account]); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	for _, name := range def.Runtime.RequiredBinaries {
 		path, err := providers.LookPath(name, getenv("PATH"))
 		r.RequiredBinaries = append(r.RequiredBinaries, BinaryCheck{Name: name, Found: err == nil, Path: path})
