@@ -3,8 +3,12 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
 )
 
 // InitCmd is `init [--codex-max]`. It never overwrites: an existing file is an error (exit 1).
@@ -26,11 +30,36 @@ func (c InitCmd) Run(app *App) error {
 		}
 		return err
 	}
+	var dirs, next []string
+	if c.CodexMax {
+		// codex login needs its CODEX_HOME to exist: make each account's (0700), and say what follows.
+		cfg, err := app.Config()
+		if err != nil {
+			return err
+		}
+		accts := cfg.Providers["codex"].Accounts
+		for _, name := range slices.Sorted(maps.Keys(accts)) {
+			dir := accts[name].ConfigDir
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("account dir of codex:%s: %w", name, err)
+			}
+			dirs = append(dirs, dir)
+			next = append(next, "CODEX_HOME="+inject.QuotePOSIX(dir)+" codex login --device-auth")
+		}
+		next = append(next, "oauth-mux doctor runtime --profile codex-max",
+			"oauth-mux exec --profile codex-max -- codex")
+	}
 	if app.JSON {
 		return writeJSON(app.Stdio.Out, struct {
-			Created string `json:"created"`
-		}{path})
+			Created      string   `json:"created"`
+			AccountDirs  []string `json:"account_dirs"`
+			NextCommands []string `json:"next_commands"`
+		}{path, append([]string{}, dirs...), append([]string{}, next...)})
 	}
-	_, err := fmt.Fprintf(app.Stdio.Out, "created %s\n", path)
-	return err
+	fmt.Fprintf(app.Stdio.Out, "created %s\n", path)
+	for _, d := range dirs {
+		fmt.Fprintf(app.Stdio.Out, "created %s\n", d)
+	}
+	printNext(app.Stdio.Out, next)
+	return nil
 }
