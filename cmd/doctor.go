@@ -76,7 +76,11 @@ type doctorReport struct {
 	Quota              []doctorQuota   `json:"quota"`
 	Events             doctorEvents    `json:"events"`
 	Checks             []doctorCheck   `json:"checks"`
-	Warnings           []string        `json:"warnings"`
+	// RuntimeReady of RuntimeTotal accounts have what doctor runtime checks (binaries, dirs, session
+	// files, no repair under way).
+	RuntimeReady int      `json:"runtime_ready_accounts"`
+	RuntimeTotal int      `json:"runtime_total_accounts"`
+	Warnings     []string `json:"warnings"`
 	NextCommands       []string        `json:"next_commands"`
 }
 
@@ -142,9 +146,15 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 	}
 
 	if cfg != nil {
+		opts := routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir}
 		for _, name := range slices.Sorted(maps.Keys(cfg.Providers)) {
 			for _, acct := range slices.Sorted(maps.Keys(cfg.Providers[name].Accounts)) {
-				if w := routes.LooseCredential(cfg.Providers[name].Accounts[acct]); w != "" {
+				r := routes.CheckReadiness(cfg, name, acct, opts)
+				rep.RuntimeTotal++
+				if r.Ready {
+					rep.RuntimeReady++
+				}
+				for _, w := range r.Warnings {
 					rep.Warnings = append(rep.Warnings, name+":"+acct+": "+w)
 				}
 			}
@@ -299,8 +309,11 @@ func writeDoctorText(w io.Writer, rep doctorReport) error {
 			p("    %s  %s\n", q.Key, q.quotaStatus.text())
 		}
 	}
+	if rep.RuntimeTotal > 0 {
+		p("  runtime: %d of %d accounts ready (oauth-mux doctor runtime says what is missing)\n", rep.RuntimeReady, rep.RuntimeTotal)
+	}
 	readiness := "ready"
-	if !rep.OK {
+	if !rep.OK || rep.RuntimeReady < rep.RuntimeTotal {
 		readiness = "action_needed"
 	}
 	p("  readiness: %s\n", readiness)
