@@ -81,7 +81,7 @@ type doctorReport struct {
 	RuntimeReady int      `json:"runtime_ready_accounts"`
 	RuntimeTotal int      `json:"runtime_total_accounts"`
 	Warnings     []string `json:"warnings"`
-	NextCommands       []string        `json:"next_commands"`
+	NextCommands []string `json:"next_commands"`
 }
 
 // Run builds the report, prints it, and returns the error that sets the exit status.
