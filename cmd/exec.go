@@ -284,3 +284,18 @@ func writeJSONFile(path string, v any) error {
 	}
 	return state.WriteFileAtomic(path, b.Bytes(), 0o600)
 }
+
+// Help is the detail `oauth-mux exec --help` shows under the flags.
+func (c *ExecCmd) Help() string {
+	return `Examples:
+  oauth-mux exec --profile codex-max -- codex exec "fix the tests"
+  oauth-mux exec --profile claude-max -- claude
+  oauth-mux exec --provider github --account work -- gh pr list
+  oauth-mux exec --profile codex-max --wait --json-report run.json -- codex exec "…"
+
+The child's output reaches you unchanged. It is run again on the next account only when the
+failure is the account's (a spent window, a dead login), never after it exited 0 on its own.
+
+Exit status: the last child's, exactly (128+N after signal N); 126/127 when the program cannot
+run; 201 when no route is left; 200 for an invalid config; 202 secret, 203 refresh, 204 network.`
+}
