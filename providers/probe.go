@@ -582,7 +582,23 @@ func judgeCommand(def Definition, p Probe, ev ProbeEvidence, stdout, stderr, out
 		}
 	}
 	v := genericHTTPFor(ev.Status, p)
+	// The generic table reads the command's status as an HTTP one; the rule says what was seen.
+	v.Rule = commandRule(ev)
 	return judged{v, "generic"}
+}
+
+// commandRule names what a command probe's generic verdict rests on: its exit status, its signal or
+// its timeout (never an HTTP status it did not have).
+func commandRule(ev ProbeEvidence) string {
+	switch {
+	case ev.TimedOut:
+		return "command-timeout"
+	case ev.Signal != 0:
+		return fmt.Sprintf("command-signal-%d", ev.Signal)
+	case ev.ExitCode != nil:
+		return fmt.Sprintf("command-exit-%d", *ev.ExitCode)
+	}
+	return "command-not-started"
 }
 
 func genericHTTPFor(status int, p Probe) classify.Verdict {

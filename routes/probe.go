@@ -258,7 +258,11 @@ func recordProbe(store *state.Store, opts ProbeOptions, plan *Plan, sc state.Sco
 		if se.RetryAfterS == 0 && ev.RetryAfterS > 0 {
 			se.RetryAfterS = ev.RetryAfterS
 		}
-		fields["http_status"] = ev.Status
+		if ev.Transport == providers.TransportHTTP {
+			fields["http_status"] = ev.Status
+		} else if ev.ExitCode != nil {
+			fields["exit_status"] = *ev.ExitCode
+		}
 		fields["transport"] = ev.Transport
 		fields["duration_ms"] = ev.DurationMS
 		if ev.TimedOut {
