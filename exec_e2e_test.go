@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end tests of `oauth-mux exec` that need Go rather than a script: signals sent to oauth-mux
 // itself, a real terminal on its stdin, clocks, concurrency and SIGKILL. They run the same binaries as
 // the testscript suites (this test binary, installed on PATH by testscript.Main in TestMain under the

@@ -1,3 +1,5 @@
+//go:build unix
+
 package oauthmux_test
 
 import (

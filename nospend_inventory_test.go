@@ -1,3 +1,5 @@
+//go:build unix
+
 package oauthmux_test
 
 // The no-spend promise of the inventory commands (SPEC §7): doctor, report, discover, accounts list

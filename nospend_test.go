@@ -1,3 +1,5 @@
+//go:build unix
+
 // The no-spend promise (SPEC §7, §9) as a test: the operator commands that only look — route
 // select|explain, repair-plan, doctor runtime (and, added by their owners, doctor, report, discover,
 // accounts list) — contact no provider, read no credential and print no token.

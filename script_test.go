@@ -1,3 +1,5 @@
+//go:build unix
+
 // The end-to-end suites: testscript runs every testdata/script/*.txtar against the real oauth-mux
 // (this test binary re-executed under that name) and the fake CLIs of internal/fakecli. See
 // testdata/script/README.md for the commands a script may use.

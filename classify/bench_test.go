@@ -3,20 +3,9 @@ package classify
 import (
 	"bytes"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// cpuTime is this process's user+system time: the build machine is shared, so wall-clock MB/s
-// understates what one core does; benchmarks report both.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func reportCPU(b *testing.B, start time.Duration, bytes int64) {
 	if d := cpuTime() - start; d > 0 {

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/oauth-mux/oauth-mux/classify"
-	"golang.org/x/sys/unix"
 )
 
 // Attempt is one run of the user's command, as the planner prepared it.
@@ -114,70 +110,6 @@ func envLookup(env []string, key string) (string, bool) {
 	return "", false
 }
 
-// lookPath resolves name the way a shell does, with the child's PATH and relative to the child's dir.
-func lookPath(name string, env []string, dir string) (string, error) {
-	notFound := &ExecError{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
-	if name == "" {
-		return "", notFound
-	}
-	abs := func(p string) string {
-		if filepath.IsAbs(p) || dir == "" {
-			return p
-		}
-		return filepath.Join(dir, p)
-	}
-	check := func(p string) error {
-		fi, err := os.Stat(abs(p))
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			return syscall.EISDIR
-		}
-		if fi.Mode()&0o111 == 0 {
-			return fs.ErrPermission
-		}
-		return unix.Access(abs(p), unix.X_OK)
-	}
-	if strings.Contains(name, "/") {
-		err := check(name)
-		switch {
-		case err == nil:
-			return abs(name), nil
-		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-			return "", &ExecError{Name: name, Code: 127, What: "no such file or directory", Err: err}
-		case errors.Is(err, syscall.EISDIR):
-			return "", &ExecError{Name: name, Code: 126, What: "is a directory", Err: err}
-		default:
-			return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: err}
-		}
-	}
-	path, _ := envLookup(env, "PATH")
-	var denied error
-	for _, d := range filepath.SplitList(path) {
-		if d == "" {
-			d = "." // POSIX: an empty PATH entry is the current directory
-		}
-		p := filepath.Join(d, name)
-		if !filepath.IsAbs(p) && !strings.HasPrefix(p, ".") {
-			p = "./" + p
-		}
-		err := check(p)
-		if err == nil {
-			return abs(p), nil
-		}
-		if denied == nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) &&
-			!errors.Is(err, syscall.EISDIR) {
-			denied = err
-		}
-	}
-	if denied != nil {
-		// Like bash: a match that cannot be executed is reported only when nothing better was found.
-		return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: denied}
-	}
-	return "", notFound
-}
-
 // Run starts the attempt and waits for it. It never panics on a bad command: start failures come back
 // as an Outcome with ExitCode 126/127 and Err.
 func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
@@ -242,9 +174,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 	newPipe := func() (r, w *os.File, err error) {
 		r, w, err = os.Pipe()
 		if err == nil {
-			// A larger pipe means fewer wake-ups per MiB relayed (4× the throughput of the default
-			// 64 KiB on a busy machine); the kernel caps it at fs.pipe-max-size, so failure is fine.
-			_, _ = unix.FcntlInt(uintptr(fdOf(w)), unix.F_SETPIPE_SZ, pipeSize)
+			growPipe(w)
 			childEnds = append(childEnds, w)
 			readers = append(readers, r)
 		}
@@ -282,9 +212,7 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 			_ = master.Close()
 			return fail(err)
 		}
-		// A pty session of its own: the child is session leader, and its process group gets the
-		// terminal's signals and our forwarded ones (kill(-pid)).
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
+		cmd.SysProcAttr = ptyProcAttr(ctty)
 		merged := s.opts.StderrMode == StderrPTY
 		stream := classify.Stdout
 		if merged {
@@ -328,16 +256,9 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		if err == nil {
 			if s.stdinPass {
 				cmd.Stdin = s.inFile
-				attr := &syscall.SysProcAttr{Setpgid: true}
-				fd := fdOf(s.inFile)
-				// Make the child the terminal's foreground group (as a shell does for a job) only when
-				// we hold the foreground ourselves; a backgrounded oauth-mux must not steal the terminal.
-				if pg, e := unix.IoctlGetInt(fd, unix.TIOCGPGRP); e == nil && pg == unix.Getpgrp() {
-					attr.Foreground, attr.Ctty, fgFd = true, fd, fd
-				}
-				cmd.SysProcAttr = attr
+				cmd.SysProcAttr, fgFd = terminalProcAttr(s.inFile)
 			} else {
-				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				cmd.SysProcAttr = groupProcAttr()
 				err = pipeStdin()
 			}
 		}
@@ -354,7 +275,8 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 
 	setDeathSignal(cmd.SysProcAttr)
 	waitCh := make(chan struct{})
-	err = startAndReap(cmd, waitCh)
+	var group *procGroup
+	group, err = startAndReap(cmd, waitCh)
 	closeAll(childEnds)
 	if err != nil {
 		// Copiers see EOF now that every write end is closed.
@@ -372,14 +294,14 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 		}
 		return fail(&ExecError{Name: a.Argv[0], Code: code, What: what, Err: err})
 	}
-	pid := cmd.Process.Pid
-	s.setCurrent(master, pid)
+	defer group.close()
+	s.setCurrent(master, group)
 	if stdinW != nil {
 		feed = s.replay.feed(stdinW)
 	}
 	if sig := s.stopSignal(); sig != 0 {
 		// The signal arrived while we were starting the child; it was meant for it.
-		_ = syscall.Kill(-pid, sig)
+		group.signal(sig)
 	}
 
 	var graceT, termT, killT <-chan time.Time
@@ -402,29 +324,28 @@ wait:
 			}
 			if !o.StoppedOnLimit {
 				o.StoppedOnLimit = true
-				_ = syscall.Kill(-pid, syscall.SIGINT)
+				group.signal(syscall.SIGINT)
 				termT = time.After(stopTermAfter)
 			}
 		case <-termT:
 			termT = nil
-			_ = syscall.Kill(-pid, syscall.SIGTERM)
+			group.signal(syscall.SIGTERM)
 			killT = time.After(stopKillAfter)
 		case <-killT:
 			killT = nil
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			group.kill()
 		case <-ctxDone:
 			ctxDone = nil
-			_ = syscall.Kill(-pid, syscall.SIGTERM)
+			group.signal(syscall.SIGTERM)
 			killT = time.After(ctxKillAfter)
 		}
 	}
 	if fgFd >= 0 {
 		restoreForeground(fgFd)
 	}
-	s.setCurrent(nil, 0)
-	// No process of the child's group outlives its leader (SPEC §6.1); the group id cannot be reused
-	// while a member lives, so this reaches only the child's own leftovers.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	s.setCurrent(nil, nil)
+	// No process of the child's group outlives its leader (SPEC §6.1).
+	group.kill()
 	if feed != nil {
 		feed.halt()
 	}
@@ -449,21 +370,27 @@ wait:
 // startAndReap starts cmd from an OS thread of its own that lives until the child is reaped, and
 // closes waitCh then. The child's death signal (setDeathSignal) fires when the thread that forked it
 // ends, so a thread the runtime retired early would kill a healthy child, and oauth-mux's own death
-// (SIGKILL, a crash) ends every thread and so the child.
-func startAndReap(cmd *exec.Cmd, waitCh chan struct{}) error {
-	started := make(chan error, 1)
+// (SIGKILL, a crash) ends every thread and so the child. The group is the child's process group (a job
+// object on Windows), ready before anything can signal it.
+func startAndReap(cmd *exec.Cmd, waitCh chan struct{}) (*procGroup, error) {
+	type start struct {
+		g   *procGroup
+		err error
+	}
+	started := make(chan start, 1)
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
-			started <- err
+			started <- start{err: err}
 			return
 		}
-		started <- nil
+		started <- start{g: newProcGroup(cmd.Process)}
 		_ = cmd.Wait()
 		close(waitCh)
 	}()
-	return <-started
+	st := <-started
+	return st.g, st.err
 }
 
 func firstArg(argv []string) string {
@@ -486,14 +413,6 @@ func waitCopies(wg *sync.WaitGroup, wake *os.File, cut *atomic.Bool) {
 	cut.Store(true)  // a reader that never waits (the grandchild floods) sees this
 	_ = wake.Close() // a reader waiting in poll sees this
 	<-done
-}
-
-// restoreForeground gives the terminal back to oauth-mux's process group. We are a background group
-// at this point, so SIGTTOU must be ignored while asking.
-func restoreForeground(fd int) {
-	signal.Ignore(syscall.SIGTTOU)
-	defer signal.Reset(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, unix.Getpgrp())
 }
 
 // copyOut copies a child's stream to the user and to the tap, chunk by chunk as it arrives (no line

@@ -7,15 +7,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/creack/pty"
 	"github.com/oauth-mux/oauth-mux/classify"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
+
+var errSessionClosed = errors.New("supervise: session closed")
 
 // PTYMode is the --pty flag.
 type PTYMode string
@@ -57,13 +59,10 @@ type SessionOptions struct {
 	OnLimit    OnLimit
 }
 
-// stopSignals are the signals that end a run when oauth-mux itself receives them.
+// isStopSignal says whether a signal oauth-mux receives ends the run.
 func isStopSignal(s syscall.Signal) bool {
 	return s == syscall.SIGHUP || s == syscall.SIGINT || s == syscall.SIGTERM
 }
-
-var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT,
-	syscall.SIGUSR1, syscall.SIGUSR2}
 
 // Session holds everything that lives for the whole run: the terminal mode, the stdin pump, the signal
 // handlers. Create it once per exec with NewSession and Close it on every path (defer).
@@ -94,8 +93,8 @@ type Session struct {
 
 	mu     sync.Mutex
 	cond   *sync.Cond
-	master *os.File // current attempt's pty master; nil between attempts
-	pgid   int      // current child's process group; 0 between attempts
+	master *os.File   // current attempt's pty master; nil between attempts
+	group  *procGroup // current child's process group; nil between attempts
 	closed bool
 
 	replay *replay // stdin that is not a terminal, buffered for replay
@@ -183,9 +182,12 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 	s.inTTY, s.outTTY, s.errTTY = isTerminal(s.inFile), isTerminal(s.outFile), isTerminal(s.errFile)
 	switch opts.PTY {
 	case PTYAlways:
+		if !ptySupported {
+			return nil, fmt.Errorf("--pty always needs a pseudo-terminal, which oauth-mux has not on %s; use --pty auto or never (pipes)", runtime.GOOS)
+		}
 		s.usePTY = true
 	case PTYAuto:
-		s.usePTY = s.inTTY && s.outTTY
+		s.usePTY = ptySupported && s.inTTY && s.outTTY
 	}
 	s.stdinPTY = s.usePTY && s.inTTY
 	s.stdinPass = !s.usePTY && s.inTTY
@@ -216,13 +218,7 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 	}
 
 	s.sigCh = make(chan os.Signal, 16)
-	sigs := append([]os.Signal{syscall.SIGPIPE}, forwarded...)
-	if s.usePTY {
-		sigs = append(sigs, syscall.SIGWINCH)
-	}
-	// SIGPIPE is caught so that a closed stdout (oauth-mux … | head) turns into EPIPE on our write
-	// instead of killing oauth-mux before it restores the terminal.
-	signal.Notify(s.sigCh, sigs...)
+	signal.Notify(s.sigCh, notified(s.usePTY)...)
 	go s.guard(s.signalLoop)
 	return s, nil
 }
@@ -321,10 +317,10 @@ func (s *Session) signalLoop() {
 			return
 		case sig := <-s.sigCh:
 			ss, _ := sig.(syscall.Signal)
-			switch ss {
-			case syscall.SIGPIPE:
+			switch {
+			case ignoredSignal(ss):
 				continue
-			case syscall.SIGWINCH:
+			case isResize(ss):
 				// Resized under the lock: Run clears s.master under it before closing the master, so
 				// the ioctl never reaches a closed (or reused) descriptor.
 				s.mu.Lock()
@@ -339,11 +335,9 @@ func (s *Session) signalLoop() {
 				s.stopOnce.Do(func() { close(s.stopCh) })
 			}
 			s.mu.Lock()
-			pgid := s.pgid
+			g := s.group
 			s.mu.Unlock()
-			if pgid > 0 {
-				_ = syscall.Kill(-pgid, ss)
-			}
+			g.signal(ss)
 		}
 	}
 }
@@ -421,58 +415,9 @@ func (s *Session) deliver(p []byte) bool {
 	return true
 }
 
-func (s *Session) setCurrent(master *os.File, pgid int) {
+func (s *Session) setCurrent(master *os.File, g *procGroup) {
 	s.mu.Lock()
-	s.master, s.pgid = master, pgid
+	s.master, s.group = master, g
 	s.cond.Broadcast()
 	s.mu.Unlock()
-}
-
-// reader wraps an *os.File so that Close can interrupt a blocked read (poll on the file and a wake
-// pipe); other readers are used as they are.
-func (s *Session) reader(r io.Reader) io.Reader {
-	if f := fileOf(r); f != nil {
-		return &pollReader{fd: fdOf(f), wake: fdOf(s.wakeR)}
-	}
-	return r
-}
-
-var errSessionClosed = errors.New("supervise: session closed")
-
-type pollReader struct {
-	fd, wake int
-}
-
-func (p *pollReader) Read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	for {
-		fds := []unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLIN}, {Fd: int32(p.wake), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return 0, err
-		}
-		if fds[1].Revents != 0 {
-			return 0, errSessionClosed
-		}
-		if fds[0].Revents&unix.POLLNVAL != 0 {
-			return 0, os.ErrClosed
-		}
-		n, err := unix.Read(p.fd, b)
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			continue
-		case err == unix.EIO:
-			// A terminal whose session ended; nothing more will come.
-			return 0, io.EOF
-		case err != nil:
-			return 0, err
-		case n == 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package supervise
 
 import (
@@ -418,7 +420,7 @@ func userTerminal(t *testing.T) (master, tty *os.File) {
 
 func TestPTYOnUserTerminalRawAndRestored(t *testing.T) {
 	m, tty := userTerminal(t)
-	before, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	before, err := getTermios(tty)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +431,7 @@ func TestPTYOnUserTerminalRawAndRestored(t *testing.T) {
 	if !s.UsesPTY() || !s.Raw() {
 		t.Fatal("auto on a terminal must use a pty and raw mode")
 	}
-	during, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	during, _ := getTermios(tty)
 	if during.Lflag&unix.ICANON != 0 || during.Lflag&unix.ECHO != 0 {
 		t.Fatal("terminal not raw during the session")
 	}
@@ -444,7 +446,7 @@ func TestPTYOnUserTerminalRawAndRestored(t *testing.T) {
 		t.Fatalf("exit %d", o.ExitCode)
 	}
 	s.Close()
-	after, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	after, _ := getTermios(tty)
 	if *after != *before {
 		t.Fatalf("termios not restored:\nbefore %+v\nafter  %+v", before, after)
 	}

@@ -153,9 +153,9 @@ func init() {
 		"size":   {0, stepSize},
 		"cat":    {0, func(r *runner, _ []string) error { _, err := io.Copy(r.stdout, r.stdin); return err }},
 		"pid": {1, func(_ *runner, a []string) error {
-			return os.WriteFile(a[0], []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+			return writeWhole(a[0], strconv.Itoa(os.Getpid())+"\n")
 		}},
-		"write":    {2, func(_ *runner, a []string) error { return os.WriteFile(a[0], []byte(a[1]+"\n"), 0o600) }},
+		"write":    {2, func(_ *runner, a []string) error { return writeWhole(a[0], a[1]+"\n") }},
 		"waitfile": {1, stepWaitfile},
 		"trap":     {1, stepTrap},
 		"ignore":   {1, stepIgnore},
@@ -308,6 +308,16 @@ func stepSize(r *runner, _ []string) error {
 	return writeln(r.stdout, "size: not a terminal")
 }
 
+// writeWhole writes through a rename, so a test that waits for the file to appear never reads it
+// half-written.
+func writeWhole(path, text string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
 func stepWaitfile(_ *runner, a []string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -319,12 +329,6 @@ func stepWaitfile(_ *runner, a []string) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-var signalNames = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
-	"TERM": syscall.SIGTERM, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "PIPE": syscall.SIGPIPE,
-	"ALRM": syscall.SIGALRM, "WINCH": syscall.SIGWINCH, "ABRT": syscall.SIGABRT,
 }
 
 // ParseSignal reads "TERM", "SIGTERM" or "15".
@@ -356,7 +360,7 @@ func stepSignal(_ *runner, a []string) error {
 		return err
 	}
 	signal.Reset(sig)
-	if err := syscall.Kill(os.Getpid(), sig); err != nil {
+	if err := killSelf(sig); err != nil {
 		return err
 	}
 	time.Sleep(5 * time.Second)

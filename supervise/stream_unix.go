@@ -1,3 +1,5 @@
+//go:build unix
+
 package supervise
 
 import (
@@ -5,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,7 +49,7 @@ func (r *streamReader) Read(b []byte) (int, error) {
 		if r.cut.Load() {
 			return 0, errSessionClosed
 		}
-		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(r.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		n, e := rawRead(r.fd, b)
 		switch e {
 		case 0:
 			if n == 0 {

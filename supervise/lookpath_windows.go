@@ -1,0 +1,76 @@
+package supervise
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// lookPath resolves name as cmd.exe does for a program, with the child's PATH and PATHEXT and
+// relative to the child's dir, except that the current directory is not searched first (a file
+// planted in the work tree must not run in place of the real CLI; Go's exec.LookPath refuses it too).
+func lookPath(name string, env []string, dir string) (string, error) {
+	notFound := &ExecError{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
+	if name == "" {
+		return "", notFound
+	}
+	exts := []string{".com", ".exe", ".bat", ".cmd"}
+	if pe, ok := envLookup(env, "PATHEXT"); ok && pe != "" {
+		exts = nil
+		for _, e := range strings.Split(strings.ToLower(pe), ";") {
+			if e != "" {
+				exts = append(exts, e)
+			}
+		}
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) || dir == "" {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	// find tries p as given when it has an extension, then p with each of PATHEXT.
+	find := func(p string) (string, error) {
+		cands := []string{}
+		if filepath.Ext(p) != "" {
+			cands = append(cands, p)
+		}
+		for _, e := range exts {
+			cands = append(cands, p+e)
+		}
+		var first error
+		for _, c := range cands {
+			fi, err := os.Stat(abs(c))
+			if err == nil && !fi.IsDir() {
+				return abs(c), nil
+			}
+			if err == nil {
+				err = &fs.PathError{Op: "stat", Path: c, Err: errors.New("is a directory")}
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		return "", first
+	}
+	if strings.ContainsAny(name, `/\:`) {
+		p, err := find(name)
+		if err != nil {
+			return "", &ExecError{Name: name, Code: 127, What: "no such file or directory", Err: err}
+		}
+		return p, nil
+	}
+	path, _ := envLookup(env, "PATH")
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			continue
+		}
+		if p, err := find(filepath.Join(d, name)); err == nil {
+			return p, nil
+		}
+	}
+	return "", notFound
+}
