@@ -378,13 +378,10 @@ func refreshBlocked(req *Request, tok providers.Token) string {
 // writeManaged creates the managed dir (0700) and writes the credential file (0600): the secret's own
 // bytes, or the definition's credential_template rendered (providers.RenderCredential).
 func (p *Prepared) writeManaged(sec Secret, tok providers.Token, backendSum [32]byte) error {
+	// Every dir from the state dir down is made (or tightened to) 0700 and checked not to be a link, so
+	// a planted link cannot send the credential, or a chmod, out of the state dir.
 	for _, dir := range []string{p.home, filepath.Dir(p.CredentialPath)} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("managed config dir: %w", err)
-		}
-		// MkdirAll leaves an existing dir's mode alone; a dir holding a credential must not be
-		// readable by others.
-		if err := os.Chmod(dir, 0o700); err != nil {
+		if err := state.EnsurePrivateDir(p.req.StateDir, dir); err != nil {
 			return fmt.Errorf("managed config dir: %w", err)
 		}
 	}
@@ -393,7 +390,15 @@ func (p *Prepared) writeManaged(sec Secret, tok providers.Token, backendSum [32]
 		return fmt.Errorf("provider %s: %w", p.req.Definition.Name, err)
 	}
 	p.renderedTpl = p.req.Definition.Injection.CredentialTemplate != ""
-	cur, err := os.ReadFile(p.CredentialPath)
+	// Only a plain file is read or chmod-ed in place; anything else is replaced by the atomic write
+	// (a rename replaces a link itself, not its target).
+	var cur []byte
+	fi, err := os.Lstat(p.CredentialPath)
+	if err == nil && fi.Mode().IsRegular() {
+		cur, err = os.ReadFile(p.CredentialPath)
+	} else if err == nil {
+		err = errors.New("not a plain file")
+	}
 	if err != nil || !bytes.Equal(cur, data) {
 		if err := state.WriteFileAtomic(p.CredentialPath, data, 0o600); err != nil {
 			return fmt.Errorf("managed credential: %w", err)

@@ -137,7 +137,7 @@ func AppendEvent(dir string, ev Event) error {
 	}
 	defer l.releaseQuiet()
 	path := EventsPath(dir)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openStateFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
 	}

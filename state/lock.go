@@ -67,11 +67,11 @@ const lockPollInterval = 10 * time.Millisecond
 // at once. The holder's start time and pid are written into the file so a contender can report them.
 func LockAccount(ctx context.Context, dir, provider, account string, wait bool) (*Lock, error) {
 	key := provider + ":" + account
-	if err := os.MkdirAll(LocksDir(dir), 0o700); err != nil {
+	if err := EnsureDir(dir); err != nil {
 		return nil, err
 	}
 	path := AccountLockPath(dir, provider, account)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openStateFile(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -97,10 +97,7 @@ func LockAccount(ctx context.Context, dir, provider, account string, wait bool) 
 		}
 	}
 	// Best effort: the holder record is advisory, the flock is what excludes.
-	if err := f.Truncate(0); err == nil {
-		fmt.Fprintf(f, "%s %d\n", time.Now().UTC().Format(time.RFC3339), os.Getpid())
-		f.Sync()
-	}
+	writeHolder(f, fmt.Sprintf("%s %d", time.Now().UTC().Format(time.RFC3339), os.Getpid()))
 	return &Lock{f: f, path: path}, nil
 }
 
@@ -108,7 +105,7 @@ func LockAccount(ctx context.Context, dir, provider, account string, wait bool) 
 // lock, and since when. It takes the lock for an instant when it is free; a missing lock file means
 // free.
 func IsAccountLocked(dir, provider, account string) (held bool, startedAt time.Time) {
-	f, err := os.OpenFile(AccountLockPath(dir, provider, account), os.O_RDWR, 0)
+	f, err := openStateFile(AccountLockPath(dir, provider, account), os.O_RDWR)
 	if err != nil {
 		return false, time.Time{}
 	}
@@ -123,6 +120,17 @@ func IsAccountLocked(dir, provider, account string) (held bool, startedAt time.T
 	}
 	started, _ := readHolder(f)
 	return true, started
+}
+
+// holderSize is the fixed width of the holder record. The record is overwritten in place, never
+// truncated: a lock file is only ever written inside its own first bytes.
+const holderSize = 64
+
+func writeHolder(f *os.File, record string) {
+	line := fmt.Sprintf("%-*s\n", holderSize-1, record)
+	if _, err := f.WriteAt([]byte(line[len(line)-holderSize:]), 0); err == nil {
+		f.Sync()
+	}
 }
 
 func readHolder(f *os.File) (time.Time, int) {
@@ -143,7 +151,7 @@ func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	l.f.Truncate(0)
+	writeHolder(l.f, "")
 	err := unlock(l.f)
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
@@ -155,10 +163,7 @@ func (l *Lock) Release() error {
 // lockBlocking takes an exclusive lock on a stable file, waiting as long as it takes. Used for the
 // health and events locks, whose holders keep them for milliseconds.
 func lockBlocking(path string) (*Lock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openStateFile(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}

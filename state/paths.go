@@ -45,16 +45,6 @@ func expandHome(p, home string) string {
 	return p
 }
 
-// EnsureDir creates dir, dir/locks and dir/homes with mode 0700.
-func EnsureDir(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, "locks"), filepath.Join(dir, "homes")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // HomesDir is the managed config directory of one account (SPEC §6.1): <dir>/homes/<provider>/<account>,
 // both names reduced to [A-Za-z0-9._-] so a name can never climb out of homes/.
 func HomesDir(dir, provider, account string) string {

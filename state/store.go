@@ -63,7 +63,11 @@ func (s *Store) Load() (*Health, error) {
 	}
 	// Move aside only under the lock: without it two readers could both see damage, and the second
 	// would move away the fresh store a writer had just put in place.
-	l, lerr := lockBlocking(s.lockPath())
+	lerr := EnsureDir(s.dir)
+	var l *Lock
+	if lerr == nil {
+		l, lerr = lockBlocking(s.lockPath())
+	}
 	if lerr != nil {
 		s.warn(fmt.Sprintf("health store %s is damaged (%v); using an empty one for this run", s.Path(), ce.err))
 		return NewHealth(), nil
