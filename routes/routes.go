@@ -17,6 +17,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,9 +102,41 @@ var programProviders = map[string]string{
 	"codex": "codex", "claude": "claude", "gemini": "gemini", "vercel": "vercel", "gh": "github", "copilot": "copilot",
 }
 
+// programProvider is the provider whose CLI program is (by its base name, without a Windows .exe),
+// "" for any other program.
+func programProvider(program string) string {
+	if program == "" {
+		return ""
+	}
+	base := filepath.Base(program)
+	if ext := filepath.Ext(base); strings.EqualFold(ext, ".exe") {
+		base = base[:len(base)-len(ext)]
+	}
+	return programProviders[base]
+}
+
 // Resolve expands a selector into candidate routes, in listing order (SPEC §5.2): --profile, else
 // --provider, else defaults.profile, else the target program's provider, else defaults.provider.
+// When the program is a known provider's CLI, only routes of that provider are kept: one provider's
+// account is never injected into another provider's CLI (*ProgramError when none is left).
 func Resolve(cfg *config.Config, sel Selector) (*Plan, error) {
+	plan, err := resolve(cfg, sel)
+	if err != nil {
+		return nil, err
+	}
+	want := programProvider(sel.Program)
+	if want == "" {
+		return plan, nil
+	}
+	kept := slices.DeleteFunc(slices.Clone(plan.Routes), func(r Route) bool { return !r.serves(want) })
+	if len(kept) == 0 {
+		return nil, programError(cfg, plan, sel, want)
+	}
+	plan.Routes = kept
+	return plan, nil
+}
+
+func resolve(cfg *config.Config, sel Selector) (*Plan, error) {
 	switch {
 	case sel.Profile != "":
 		return fromProfile(cfg, sel.Profile, sel)
@@ -112,17 +145,78 @@ func Resolve(cfg *config.Config, sel Selector) (*Plan, error) {
 	case cfg.Defaults.Profile != "":
 		return fromProfile(cfg, cfg.Defaults.Profile, sel)
 	}
-	if sel.Program != "" {
-		if p, ok := programProviders[filepath.Base(sel.Program)]; ok {
-			if _, configured := cfg.Providers[p]; configured {
-				return fromProvider(cfg, p, sel)
-			}
+	if p := programProvider(sel.Program); p != "" {
+		if _, configured := cfg.Providers[p]; configured {
+			return fromProvider(cfg, p, sel)
 		}
 	}
 	if cfg.Defaults.Provider != "" {
 		return fromProvider(cfg, cfg.Defaults.Provider, sel)
 	}
 	return nil, &NoChoiceError{Program: sel.Program}
+}
+
+// serves reports whether r's account belongs to the provider whose CLI is named: by the provider's
+// kind or by the definition it runs on (a provider "work" of kind codex serves codex).
+func (r Route) serves(provider string) bool {
+	return r.Kind == provider || r.Def.Name == provider
+}
+
+// ProgramError refuses to run a known provider's CLI on routes of other providers only (exit 2, a
+// usage error): the child would get another provider's credentials and its failures would be
+// recorded against the wrong account.
+type ProgramError struct {
+	Program, Provider, Label string
+	Hint                     []string
+}
+
+func (e *ProgramError) Error() string {
+	return fmt.Sprintf("%s is the %s CLI, but %s has no %s route; oauth-mux will not run it with another provider's account",
+		e.Program, e.Provider, e.Label, e.Provider)
+}
+
+// Hints name a profile or provider that has such a route.
+func (e *ProgramError) Hints() []string { return e.Hint }
+
+// ExitCode is 2: the command line names the wrong profile for its program.
+func (e *ProgramError) ExitCode() int { return 2 }
+
+func programError(cfg *config.Config, plan *Plan, sel Selector, want string) *ProgramError {
+	label := "profile " + strconv.Quote(plan.Label)
+	if plan.Profile == "" {
+		label = "provider " + strconv.Quote(plan.Label)
+	}
+	e := &ProgramError{Program: filepath.Base(sel.Program), Provider: want, Label: label}
+	var profiles []string
+	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
+		refs, _ := cfg.ProfileRefs(name)
+		for _, ref := range refs {
+			if prov, ok := cfg.Providers[ref.Provider]; ok && (ref.Provider == want || prov.Kind == want || cfg.Definition(ref.Provider).Name == want) {
+				profiles = append(profiles, name)
+				break
+			}
+		}
+	}
+	switch {
+	case len(profiles) > 0:
+		e.Hint = append(e.Hint, fmt.Sprintf("use a profile with a %s route: oauth-mux exec --profile %s -- %s …", want, profiles[0], e.Program))
+		if len(profiles) > 1 {
+			e.Hint = append(e.Hint, "profiles with a "+want+" route: "+strings.Join(profiles, ", "))
+		}
+	default:
+		var provs []string
+		for _, name := range slices.Sorted(maps.Keys(cfg.Providers)) {
+			if p := cfg.Providers[name]; name == want || p.Kind == want {
+				provs = append(provs, name)
+			}
+		}
+		if len(provs) > 0 {
+			e.Hint = append(e.Hint, fmt.Sprintf("name the provider: oauth-mux exec --provider %s -- %s …", provs[0], e.Program))
+		} else {
+			e.Hint = append(e.Hint, fmt.Sprintf("the config has no %s provider; add one with its accounts (see: oauth-mux providers list)", want))
+		}
+	}
+	return e
 }
 
 func fromProfile(cfg *config.Config, name string, sel Selector) (*Plan, error) {

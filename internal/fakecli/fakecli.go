@@ -53,7 +53,9 @@ import (
 )
 
 // StandIns maps each stand-in name to the environment variable naming its config dir.
+// "agent" is the CLI of no known provider, for tests of providers oauth-mux has no catalog entry for.
 var StandIns = map[string]string{
+	"agent":   "AGENT_HOME",
 	"codex":   "CODEX_HOME",
 	"claude":  "CLAUDE_CONFIG_DIR",
 	"gh":      "GH_CONFIG_DIR",
