@@ -16,17 +16,27 @@ type ConfigCmd struct {
 
 // ConfigValidateCmd is `config validate [--strict]`.
 type ConfigValidateCmd struct {
-	Strict bool `help:"Also refuse keys the schema does not know."`
+	Strict bool `help:"Refuse keys the schema does not know (without it they are warnings)."`
 }
 
-// Run prints `config: valid` or the problems (via Report: *config.Errors, exit 200).
+// Run prints `config: valid` or the problems (via Report: *config.Errors, exit 200). Keys the schema
+// does not know are `config warning:` lines on stderr, each with the key it most likely misspells;
+// --strict makes them errors.
 func (c ConfigValidateCmd) Run(app *App) error {
 	cfg, err := app.Config()
-	if err == nil && c.Strict {
-		err = cfg.Strict()
+	var warnings []config.Problem
+	if err == nil {
+		if c.Strict {
+			err = cfg.Strict()
+		} else {
+			warnings = cfg.UnknownKeys()
+		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(app.Stdio.Err, "config warning: %s: %s\n", w.Path, w.Msg)
 	}
 	if app.JSON {
-		return validateJSON(app, err)
+		return validateJSON(app, err, warnings)
 	}
 	if err != nil {
 		return err
@@ -35,9 +45,9 @@ func (c ConfigValidateCmd) Run(app *App) error {
 	return err
 }
 
-// validateJSON prints {"valid", "path", "problems":[{"path","message"}]} on stdout. The problems still
+// validateJSON prints {"valid", "path", "problems":[{"path","message"}], "warnings":[…]} on stdout. The problems still
 // go to stderr too, and the exit status is the same as without --json, so a pipeline can branch on it.
-func validateJSON(app *App, verr error) error {
+func validateJSON(app *App, verr error, warnings []config.Problem) error {
 	type problem struct {
 		Path    string `json:"path"`
 		Message string `json:"message"`
@@ -46,7 +56,11 @@ func validateJSON(app *App, verr error) error {
 		Valid    bool      `json:"valid"`
 		Path     string    `json:"path"`
 		Problems []problem `json:"problems"`
-	}{Valid: verr == nil, Path: app.ConfigPath(), Problems: []problem{}}
+		Warnings []problem `json:"warnings"`
+	}{Valid: verr == nil, Path: app.ConfigPath(), Problems: []problem{}, Warnings: []problem{}}
+	for _, w := range warnings {
+		out.Warnings = append(out.Warnings, problem{w.Path, w.Msg})
+	}
 	var errs *config.Errors
 	if errors.As(verr, &errs) {
 		for _, p := range errs.Problems {

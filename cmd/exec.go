@@ -209,13 +209,7 @@ func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }
 func unknownExecFlag(word string) error {
 	name, _, _ := strings.Cut(strings.TrimLeft(word, "-"), "=")
 	hints := []string{"the command goes after the flags and --: oauth-mux exec [flags] -- CMD ARGS…"}
-	best, bestD := "", 4
-	for _, f := range execFlagNames() {
-		if d := editDistance(name, f); d < bestD {
-			best, bestD = f, d
-		}
-	}
-	if best != "" {
+	if best := config.Nearest(name, execFlagNames(), 3); best != "" {
 		hints = append([]string{"did you mean --" + best + "?"}, hints...)
 	}
 	return Errorf(2, hints, "unknown flag %s of exec", word)
@@ -253,27 +247,6 @@ func kebab(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // writeJSONFile writes v the way writeJSON prints it, replacing path atomically (0600).

@@ -135,7 +135,7 @@ func decode(data []byte, name string) (*Config, []Problem) {
 		}
 		return nil, []Problem{{Path: name, Msg: err.Error()}}
 	}
-	c.Unknown = w.unknown
+	c.Unknown, c.UnknownNear = w.unknown, w.near
 	c.initCatalog()
 	return c, nil
 }

@@ -161,6 +161,15 @@ func TestUnknownKeys(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Unknown = %q\nwant      %q", got, want)
 	}
+	// A misspelt key names the known key of the same object; one too far from any names none.
+	for path, near := range map[string]string{"defaults.shel": "shell", "strategies.s.jitter": "", "colour": ""} {
+		if got := c.UnknownNear[path]; got != near {
+			t.Errorf("UnknownNear[%s] = %q, want %q", path, got, near)
+		}
+	}
+	if !hasProblem(c.UnknownKeys(), "defaults.shel", `unknown key; did you mean "shell"?`) {
+		t.Errorf("UnknownKeys = %v", c.UnknownKeys())
+	}
 	// "Providers" must not be decoded case-insensitively into providers.
 	if len(c.Providers) != 1 {
 		t.Fatalf("providers = %v", c.Providers)
@@ -246,5 +255,21 @@ func TestErrorsSortedNaturally(t *testing.T) {
 		"config error: profiles.p.providers[10]: b"
 	if e.Error() != want {
 		t.Fatalf("got\n%s\nwant\n%s", e.Error(), want)
+	}
+}
+
+func TestNearest(t *testing.T) {
+	flags := []string{"profile", "provider", "account", "capability"}
+	for _, c := range []struct {
+		word  string
+		limit int
+		want  string
+	}{
+		{"profle", 3, "profile"}, {"provder", 3, "provider"}, {"acount", 1, "account"},
+		{"zzzzzz", 3, ""}, {"", 3, ""}, {"capabilty", 2, "capability"}, {"capa", 2, ""},
+	} {
+		if got := Nearest(c.word, flags, c.limit); got != c.want {
+			t.Errorf("Nearest(%q, %d) = %q, want %q", c.word, c.limit, got, c.want)
+		}
 	}
 }

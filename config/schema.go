@@ -19,11 +19,28 @@ var (
 // covered because they are fields of Config.
 type walker struct {
 	unknown []string
+	near    map[string]string
 	probs   []Problem
 }
 
 func (w *walker) bad(path, format string, args ...any) {
 	w.probs = append(w.probs, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// unknownKey records a key the schema does not know, with the known key of the same object it most
+// likely misspells: within two edits (one for keys of four letters or fewer), case ignored.
+func (w *walker) unknownKey(path, key string, fields map[string]reflect.Type) {
+	w.unknown = append(w.unknown, path)
+	limit := 2
+	if len(key) <= 4 {
+		limit = 1
+	}
+	if near := Nearest(strings.ToLower(key), sortedNames(fields), limit); near != "" {
+		if w.near == nil {
+			w.near = map[string]string{}
+		}
+		w.near[path] = near
+	}
 }
 
 func (w *walker) walk(v any, t reflect.Type, path string) {
@@ -54,7 +71,7 @@ func (w *walker) walk(v any, t reflect.Type, path string) {
 		for _, k := range sortedNames(m) {
 			f, ok := fields[k]
 			if !ok {
-				w.unknown = append(w.unknown, keyPath(path, k))
+				w.unknownKey(keyPath(path, k), k, fields)
 				delete(m, k)
 				continue
 			}

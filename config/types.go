@@ -20,8 +20,10 @@ type Config struct {
 
 	// Path is the file the config was loaded from ("" for an embedded one).
 	Path string `json:"-"`
-	// Unknown lists the JSON paths of keys the schema does not know (tolerated; --strict refuses).
+	// Unknown lists the JSON paths of keys the schema does not know (warned about; --strict refuses).
 	Unknown []string `json:"-"`
+	// UnknownNear maps an unknown key's path to the known key beside it that it most likely misspells.
+	UnknownNear map[string]string `json:"-"`
 
 	// catalog is built once per parsed config (see Catalog).
 	catalog func() *providers.Catalog

@@ -22,16 +22,28 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Strict returns *Errors listing every unknown key ("unknown key"), or nil: `config validate --strict`.
-func (c *Config) Strict() error {
+// UnknownKeys is one problem per key the schema does not know ("unknown key", with the known key it
+// most likely misspells), in path order: `config validate` prints them as warnings.
+func (c *Config) UnknownKeys() []Problem {
 	if len(c.Unknown) == 0 {
 		return nil
 	}
 	probs := make([]Problem, len(c.Unknown))
 	for i, k := range c.Unknown {
 		probs[i] = Problem{Path: k, Msg: "unknown key"}
+		if near := c.UnknownNear[k]; near != "" {
+			probs[i].Msg += fmt.Sprintf("; did you mean %q?", near)
+		}
 	}
-	return newErrors(probs)
+	return newErrors(probs).Problems
+}
+
+// Strict returns *Errors listing every unknown key, or nil: `config validate --strict`.
+func (c *Config) Strict() error {
+	if probs := c.UnknownKeys(); len(probs) > 0 {
+		return &Errors{Problems: probs}
+	}
+	return nil
 }
 
 func newErrors(probs []Problem) *Errors {
