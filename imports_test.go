@@ -12,14 +12,14 @@ import (
 // missing from the table may import nothing of the project (internal/fakecli is test support and
 // imports none). cmd and cmd/oauth-mux are checked separately.
 var allowedImports = map[string][]string{
-	"classify":  {},
-	"providers": {"classify"},
-	"config":    {"providers", "classify"},
-	"state":     {"classify"},
-	"policy":    {"classify", "config", "providers"},
-	"inject":    {"config", "providers", "state", "classify"},
-	"routes":    {"config", "providers", "state", "policy", "inject", "classify"},
-	"supervise": {"classify"},
+	"classify":  {"internal/omux"},
+	"providers": {"classify", "internal/omux"},
+	"config":    {"providers", "classify", "internal/omux"},
+	"state":     {"classify", "internal/omux"},
+	"policy":    {"classify", "config", "providers", "internal/omux"},
+	"inject":    {"config", "providers", "state", "classify", "internal/omux"},
+	"routes":    {"config", "providers", "state", "policy", "inject", "classify", "internal/omux"},
+	"supervise": {"classify", "internal/omux"},
 	"examples":  {},
 }
 
@@ -77,6 +77,15 @@ func importAllowed(from, dep string) string {
 		return "" // the composition root may import anything
 	case strings.HasPrefix(dep, "internal/fakecli"):
 		return "internal/fakecli is test support"
+	case dep == "internal/omux" && from == "internal/omux":
+		return ""
+	case strings.HasPrefix(from, "internal/"):
+		return "internal packages are leaves: " + from + " may import nothing of the project"
+	case dep == "internal/omux":
+		if !slices.Contains(allowedImports[top(from)], dep) {
+			return "package " + from + " is not in the design's table"
+		}
+		return ""
 	case top(from) == top(dep):
 		return "" // a package's own subpackages
 	}
@@ -95,13 +104,14 @@ func TestImportRules(t *testing.T) {
 	bad := [][2]string{
 		{"classify", "providers"}, {"providers", "config"}, {"state", "config"}, {"supervise", "routes"},
 		{"routes", "cmd"}, {"config", "state"}, {"policy", "inject"}, {"inject", "routes"}, {"classify", "internal/fakecli"},
+		{"internal/omux", "classify"}, {"examples", "internal/omux"},
 	}
 	for _, b := range bad {
 		if importAllowed(b[0], b[1]) == "" {
 			t.Errorf("%s → %s allowed, want refused", b[0], b[1])
 		}
 	}
-	good := [][2]string{{"cmd", "routes"}, {"cmd/oauth-mux", "cmd"}, {"routes", "inject"}, {"config", "providers"}, {"providers/catalog", "classify"}}
+	good := [][2]string{{"cmd", "routes"}, {"cmd/oauth-mux", "cmd"}, {"routes", "inject"}, {"config", "providers"}, {"providers/catalog", "classify"}, {"state", "internal/omux"}, {"classify", "internal/omux"}}
 	for _, g := range good {
 		if msg := importAllowed(g[0], g[1]); msg != "" {
 			t.Errorf("%s → %s refused: %s", g[0], g[1], msg)

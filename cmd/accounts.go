@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"sort"
 	"strings"
@@ -262,7 +263,7 @@ func (c AccountsListCmd) Run(app *App) error {
 	}
 	if c.Provider != "" {
 		if _, ok := cfg.Providers[c.Provider]; !ok {
-			return Errorf(1, []string{"configured providers: " + strings.Join(cfg.SortedProviderNames(), ", ")},
+			return Errorf(omux.ExitGeneral, []string{"configured providers: " + strings.Join(cfg.SortedProviderNames(), ", ")},
 				"unknown provider %q", c.Provider)
 		}
 	}

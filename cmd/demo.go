@@ -151,11 +151,7 @@ func indent(b *strings.Builder, text string) {
 
 // describeEvent is one event row as a line: kind, route, outcome, then its other fields by name.
 func describeEvent(e state.Event) string {
-	key := e.Provider + ":" + e.Account
-	if e.Capability != "" {
-		key += "#" + e.Capability
-	}
-	s := fmt.Sprintf("%-14s %s  %s", e.Kind, key, e.Outcome)
+	s := fmt.Sprintf("%-14s %s  %s", e.Kind, e.Key(), e.Outcome)
 	if e.Reason != "" {
 		s += " (" + e.Reason + ")"
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"maps"
 	"os"
@@ -101,7 +102,7 @@ func (DoctorSummaryCmd) Run(app *App) error {
 	case !cs.Found:
 		return cs.Err // *config.NotFoundError: exit 1 with the init hints
 	case !cs.Valid:
-		return Errorf(200, []string{"run `oauth-mux config validate` to list every problem"},
+		return Errorf(omux.ExitConfig, []string{"run `oauth-mux config validate` to list every problem"},
 			"config %s is invalid (%d problem%s)", cs.Path, len(cs.Problems), plural(len(cs.Problems)))
 	}
 	return nil

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 
@@ -36,7 +37,7 @@ func Report(w io.Writer, err error) int {
 		msg = "failed"
 	}
 	code := exitCode(err, 1)
-	if code == 200 && strings.HasPrefix(msg, "config error: ") {
+	if code == omux.ExitConfig && strings.HasPrefix(msg, "config error: ") {
 		// config's own read errors (too large, unreadable) are already in the config error format
 		writeLines(w, msg)
 		writeHints(w, err)

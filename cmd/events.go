@@ -69,14 +69,7 @@ func eventLine(ev state.Event) string {
 	var b strings.Builder
 	b.WriteString(ev.Ts.UTC().Format(time.RFC3339))
 	b.WriteString(" " + orDash(ev.Kind))
-	route := ev.Provider
-	if ev.Account != "" {
-		route += ":" + ev.Account
-	}
-	if ev.Capability != "" {
-		route += "#" + ev.Capability
-	}
-	b.WriteString(" " + orDash(route))
+	b.WriteString(" " + orDash(ev.Key()))
 	b.WriteString(" " + orDash(ev.Outcome))
 	if ev.Reason != "" {
 		b.WriteString(" reason=" + ev.Reason)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"reflect"
 	"strings"
@@ -64,7 +65,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	}
 	if app.JSON {
 		// stdout is the child's: JSON of ours would be mixed into its output.
-		return Errorf(2, []string{"write the run's report as JSON to a file with --json-report FILE"},
+		return Errorf(omux.ExitUsage, []string{"write the run's report as JSON to a file with --json-report FILE"},
 			"--json does not apply to exec: its stdout is the command's")
 	}
 	if c.MaxAttempts < 0 {
@@ -202,7 +203,7 @@ func (a *App) accountPlan(sel routes.Selector) (rs []routes.Route, stateDir stri
 	return rs, stateDir, store, err
 }
 
-func usageError(msg string) error { return Errorf(2, nil, "%s", msg) }
+func usageError(msg string) error { return Errorf(omux.ExitUsage, nil, "%s", msg) }
 
 // unknownExecFlag is the usage error for a word before the command that no flag of exec is, with
 // the nearest flag.
@@ -212,7 +213,7 @@ func unknownExecFlag(word string) error {
 	if best := config.Nearest(name, execFlagNames(), 3); best != "" {
 		hints = append([]string{"did you mean --" + best + "?"}, hints...)
 	}
-	return Errorf(2, hints, "unknown flag %s of exec", word)
+	return Errorf(omux.ExitUsage, hints, "unknown flag %s of exec", word)
 }
 
 // execFlagNames are the long flags of exec, as kong names them (the name tag, else the field in

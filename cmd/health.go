@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func (c *HealthCmd) reset(app *App, store *state.Store) error {
 	})
 	printWarnings(app.Stdio.Err, store)
 	if !found {
-		return Errorf(1, []string{"list the recorded keys with: oauth-mux health"}, "no health recorded for %q", key)
+		return Errorf(omux.ExitGeneral, []string{"list the recorded keys with: oauth-mux health"}, "no health recorded for %q", key)
 	}
 	if err != nil {
 		return err

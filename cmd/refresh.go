@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func printRefreshResults(w io.Writer, results []routes.RefreshResult, stamp bool
 // refreshExit maps the results to the command's status: the most serious failure wins.
 func refreshExit(results []routes.RefreshResult, quiet bool) error {
 	worst, failed := 0, 0
-	rank := map[int]int{203: 3, 202: 2, 204: 1}
+	rank := map[int]int{omux.ExitRefresh: 3, omux.ExitSecret: 2, omux.ExitNetwork: 1}
 	for _, r := range results {
 		if r.ExitCode == 0 {
 			continue

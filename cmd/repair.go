@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"os/exec"
 	"syscall"
@@ -265,7 +266,7 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 }
 
 func (c *RepairRunCmd) held(res *repairRunResult, t *routes.RouteReport, since time.Time) {
-	rip := &routes.RepairInProgress{Account: t.Provider + ":" + t.Account}
+	rip := &routes.RepairInProgress{Account: omux.Account(t.Provider, t.Account).String()}
 	if !since.IsZero() {
 		s := since.UTC()
 		rip.StartedAt = &s

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"runtime"
 	"sort"
@@ -119,7 +120,7 @@ type reportOutput struct {
 // it (that is when a report is most needed), and exits 0 whenever the report was printed.
 func (c ReportCmd) Run(app *App) error {
 	if !c.Redacted {
-		return Errorf(2, []string{"run `oauth-mux report --redacted` (add --include-paths to show locations)"},
+		return Errorf(omux.ExitUsage, []string{"run `oauth-mux report --redacted` (add --include-paths to show locations)"},
 			"report is only available redacted: pass --redacted")
 	}
 	cs := loadConfigState(app)

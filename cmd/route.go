@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 	"time"
@@ -64,12 +65,12 @@ func (c *RouteSelectCmd) Run(app *App) error {
 			return err
 		}
 		if e.Selected == nil {
-			return Exit(201)
+			return Exit(omux.ExitNoRoute)
 		}
 		return nil
 	}
 	if e.Selected == nil {
-		return Errorf(201, nextHints(e), "nothing selectable for %s", e.Label)
+		return Errorf(omux.ExitNoRoute, nextHints(e), "nothing selectable for %s", e.Label)
 	}
 	fmt.Fprintf(app.Stdio.Out, "selected: %s\n", e.Selected.Key)
 	printNext(app.Stdio.Out, e.Next[:1])

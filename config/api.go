@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"path/filepath"
 	"strings"
 )
@@ -32,7 +33,7 @@ func (e *Errors) Error() string {
 }
 
 // ExitCode is 200 for any config error.
-func (e *Errors) ExitCode() int { return 200 }
+func (e *Errors) ExitCode() int { return omux.ExitConfig }
 
 // Locate finds the config file path by SPEC §3.1 (flag, OMUX_CONFIG, OMUX_CONFIG_DIR, XDG_CONFIG_HOME,
 // macOS, ~/.config). getenv is os.Getenv in production.
@@ -108,14 +109,11 @@ func ParseRouteRef(s string) (RouteRef, error) {
 }
 
 // AccountKey is "provider:account", the health key of the whole account.
-func (r RouteRef) AccountKey() string { return r.Provider + ":" + r.Account }
+func (r RouteRef) AccountKey() string { return omux.Account(r.Provider, r.Account).String() }
 
 // String renders "provider:account" or "provider:account#capability".
 func (r RouteRef) String() string {
-	if r.Capability == "" {
-		return r.AccountKey()
-	}
-	return r.AccountKey() + "#" + r.Capability
+	return omux.Route(r.Provider, r.Account, r.Capability).String()
 }
 
 // orNoEnv makes a nil getenv mean an empty environment rather than a panic.

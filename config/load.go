@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"io/fs"
 	"os"
@@ -29,7 +30,7 @@ func (e *NotFoundError) Error() string { return "config file " + e.Path + " is m
 func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // ExitCode is 1: a missing file is a setup step, not an invalid config.
-func (e *NotFoundError) ExitCode() int { return 1 }
+func (e *NotFoundError) ExitCode() int { return omux.ExitGeneral }
 
 // Hints tells the user how to get a config.
 func (e *NotFoundError) Hints() []string {
@@ -50,7 +51,7 @@ func (e *TooLargeError) Error() string {
 }
 
 // ExitCode is 200: the file exists but cannot be a valid config.
-func (e *TooLargeError) ExitCode() int { return 200 }
+func (e *TooLargeError) ExitCode() int { return omux.ExitConfig }
 
 // ReadError is any other failure to read the config file (a directory, no permission).
 type ReadError struct {
@@ -62,7 +63,7 @@ func (e *ReadError) Error() string { return "config error: " + e.Path + ": " + e
 func (e *ReadError) Unwrap() error { return e.Err }
 
 // ExitCode is 200: a config that exists but cannot be read is a config problem.
-func (e *ReadError) ExitCode() int { return 200 }
+func (e *ReadError) ExitCode() int { return omux.ExitConfig }
 
 func readCapped(path string) ([]byte, error) {
 	f, err := os.Open(path)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io/fs"
 	"os"
 	"path"
@@ -86,7 +87,7 @@ func (e *ExistsError) Error() string { return e.Path + " exists" }
 func (e *ExistsError) Unwrap() error { return fs.ErrExist }
 
 // ExitCode is 1: a general error, not a config error.
-func (e *ExistsError) ExitCode() int { return 1 }
+func (e *ExistsError) ExitCode() int { return omux.ExitGeneral }
 
 // WriteNew creates path with data, mode 0600, creating missing parent dirs 0700. It never replaces an
 // existing file: O_EXCL makes the check and the creation one step, so two `init`s cannot both win.

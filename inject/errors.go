@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 
 	"github.com/oauth-mux/oauth-mux/classify"
 )
@@ -24,7 +25,7 @@ func (e *SecretError) Error() string {
 func (e *SecretError) Unwrap() error { return e.Err }
 
 // ExitCode is 202: a secret read or decrypt failed (SPEC §10).
-func (e *SecretError) ExitCode() int { return 202 }
+func (e *SecretError) ExitCode() int { return omux.ExitSecret }
 
 func secretErr(backend, format string, args ...any) *SecretError {
 	return &SecretError{Backend: backend, Msg: fmt.Sprintf(format, args...)}
@@ -63,7 +64,7 @@ func (e *NestingError) Error() string {
 }
 
 // ExitCode is 1: a general error.
-func (e *NestingError) ExitCode() int { return 1 }
+func (e *NestingError) ExitCode() int { return omux.ExitGeneral }
 
 // Hints tells how to nest on purpose.
 func (e *NestingError) Hints() []string {
@@ -90,7 +91,7 @@ func (e *RefreshError) Unwrap() error { return e.Err }
 // ExitCode is 204 for a network failure or a server error, 203 otherwise.
 func (e *RefreshError) ExitCode() int {
 	if e.Network {
-		return 204
+		return omux.ExitNetwork
 	}
-	return 203
+	return omux.ExitRefresh
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,7 +78,7 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 	if rr.Options != nil {
 		opts = *rr.Options
 	}
-	key := rr.Provider + ":" + rr.Account
+	key := omux.Account(rr.Provider, rr.Account).String()
 	if def.Repair.Owner != providers.OwnerOAuthMuxRefresh {
 		return res, &RefreshError{Msg: fmt.Sprintf("%s is refreshed by its owner (%s), not by oauth-mux", key, ownerName(def.Repair.Owner)), Err: ErrNotAdmitted}
 	}

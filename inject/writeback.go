@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,7 +225,7 @@ func reconcilePending(ctx context.Context, req Request, sec Secret, home, credPa
 func writeBackLocked(ctx context.Context, req Request, read Secret, managed []byte, mtime time.Time) (WriteBackResult, Secret, error) {
 	s := req.AccountConfig.Secret
 	res := WriteBackResult{Capability: s.WriteCapability()}
-	key := req.Provider + ":" + req.Account
+	key := omux.Account(req.Provider, req.Account).String()
 	managedSecret := Secret{Backend: read.Backend, Data: managed, Path: read.Path, ModTime: mtime, Mode: read.Mode}
 	if res.Capability != config.WriteReplaceFile {
 		res.Action = WriteBackReadOnly
@@ -282,7 +283,7 @@ func (p *Prepared) WriteBack(ctx context.Context) (WriteBackResult, error) {
 		res.Action = WriteBackUnchanged
 		return res, nil
 	}
-	key := req.Provider + ":" + req.Account
+	key := omux.Account(req.Provider, req.Account).String()
 	if p.renderedTpl {
 		res.Action = WriteBackTemplate
 		res.Reason = fmt.Sprintf("the credential of %s was changed by its CLI but was rendered from a template; it is not written back", key)

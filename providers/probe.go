@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"net"
 	"net/http"
@@ -123,7 +124,7 @@ func (e *ProbeError) ExitCode() int {
 	case e.Code != 0:
 		return e.Code
 	case e.Network:
-		return 204
+		return omux.ExitNetwork
 	}
 	return 1
 }
@@ -154,7 +155,7 @@ func RunProbe(ctx context.Context, def Definition, capName string, tok Token, en
 	case TransportCommand:
 		return runCommand(ctx, def, p, tok, env, opts)
 	}
-	return ProbeEvidence{}, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("capability %s of provider %s: unknown probe transport %q", c.Name, def.Name, p.Transport), Code: 200}
+	return ProbeEvidence{}, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("capability %s of provider %s: unknown probe transport %q", c.Name, def.Name, p.Transport), Code: omux.ExitConfig}
 }
 
 func (p Probe) timeout() time.Duration {
@@ -176,10 +177,10 @@ func runHTTP(ctx context.Context, def Definition, capName string, p Probe, tok T
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: the probe URL is not an http(s) URL", def.Name), Code: 200}
+		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: the probe URL is not an http(s) URL", def.Name), Code: omux.ExitConfig}
 	}
 	if u.User != nil {
-		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: the probe URL carries user info", def.Name), Code: 200}
+		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: the probe URL carries user info", def.Name), Code: omux.ExitConfig}
 	}
 	ev.Host = u.Host
 	body, err := expandPlaceholders(p.Body, env, tok, "body")
@@ -195,7 +196,7 @@ func runHTTP(ctx context.Context, def Definition, capName string, p Probe, tok T
 	}
 	req, err := http.NewRequestWithContext(pctx, method, u.String(), rd)
 	if err != nil {
-		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: cannot build the probe request", def.Name), Code: 200}
+		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: cannot build the probe request", def.Name), Code: omux.ExitConfig}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "oauth-mux-probe")
@@ -213,12 +214,12 @@ func runHTTP(ctx context.Context, def Definition, capName string, p Probe, tok T
 		req.Header.Set("Authorization", tok.AccessToken)
 	case AuthTokenHeader:
 		if p.AuthHeader == "" {
-			return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: auth token_header needs auth_header", def.Name), Code: 200}
+			return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: auth token_header needs auth_header", def.Name), Code: omux.ExitConfig}
 		}
 		req.Header.Set(p.AuthHeader, tok.AccessToken)
 	case AuthNone:
 	default:
-		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: unknown probe auth %q", def.Name, p.Auth), Code: 200}
+		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: unknown probe auth %q", def.Name, p.Auth), Code: omux.ExitConfig}
 	}
 	client := opts.HTTPClient
 	if client == nil {
@@ -337,7 +338,7 @@ func (e *PlaceholderError) Error() string {
 }
 
 // ExitCode is 1: the environment, not the account, is at fault.
-func (e *PlaceholderError) ExitCode() int { return 1 }
+func (e *PlaceholderError) ExitCode() int { return omux.ExitGeneral }
 
 // Hints say how to fill it.
 func (e *PlaceholderError) Hints() []string {
@@ -488,7 +489,7 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 func runCommand(ctx context.Context, def Definition, p Probe, tok Token, env []string, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
 	ev := ProbeEvidence{Transport: TransportCommand, RetryAfterS: NoRetryAfter}
 	if len(p.Command) == 0 {
-		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: a command probe needs a command", def.Name), Code: 200}
+		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: a command probe needs a command", def.Name), Code: omux.ExitConfig}
 	}
 	argv := make([]string, len(p.Command))
 	for i, a := range p.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -123,7 +124,7 @@ func (e *NoRouteError) ExitCode() int {
 	if e.Cause != nil && errors.As(e.Cause, &c) {
 		return c.ExitCode()
 	}
-	return 201
+	return omux.ExitNoRoute
 }
 
 // Unwrap is the credential failure of a lone route, nil otherwise.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"net/http"
 	"time"
 
@@ -147,7 +148,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 		var coded interface{ ExitCode() int }
 		if err := tried[0]; err != nil && errors.As(err, &coded) {
 			switch coded.ExitCode() {
-			case 202, 203, 204:
+			case omux.ExitSecret, omux.ExitRefresh, omux.ExitNetwork:
 				return rep, err
 			}
 		}

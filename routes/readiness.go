@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -189,7 +190,7 @@ func CheckReadiness(cfg *config.Config, provider, account string, opts Readiness
 
 	if opts.StateDir != "" {
 		if held, since := state.IsAccountLocked(opts.StateDir, provider, account); held {
-			rip := &RepairInProgress{Account: provider + ":" + account}
+			rip := &RepairInProgress{Account: omux.Account(provider, account).String()}
 			if !since.IsZero() {
 				t := since.UTC()
 				rip.StartedAt = &t

@@ -3,6 +3,7 @@ package routes
 import (
 	"context"
 	"errors"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"hash/fnv"
 	"net/http"
 	"sort"
@@ -108,7 +109,7 @@ type RefreshResult struct {
 }
 
 // Key is the account key.
-func (r RefreshResult) Key() string { return r.Provider + ":" + r.Account }
+func (r RefreshResult) Key() string { return omux.Account(r.Provider, r.Account).String() }
 
 // NotAdmitted is the result for a route oauth-mux may not refresh; nothing is read.
 func NotAdmitted(r Route) RefreshResult {
@@ -179,12 +180,12 @@ func classifyRefreshError(res *RefreshResult, err error) {
 		res.Outcome, res.Reason, res.Admitted, res.ExitCode = RefreshNotAdmitted, ReasonReadOnlyBackend, false, 0
 	case errors.As(err, &ce):
 		res.Outcome, res.Reason = RefreshDead, string(ce.Verdict.Reason)
-		res.ExitCode = 203
+		res.ExitCode = omux.ExitRefresh
 		if errors.As(err, &se) {
-			res.Outcome, res.ExitCode = RefreshSecretError, 202
+			res.Outcome, res.ExitCode = RefreshSecretError, omux.ExitSecret
 		}
 	case errors.As(err, &se):
-		res.Outcome, res.Reason, res.ExitCode = RefreshSecretError, "secret_write_failed", 202
+		res.Outcome, res.Reason, res.ExitCode = RefreshSecretError, "secret_write_failed", omux.ExitSecret
 	case errors.As(err, &re):
 		res.Outcome, res.Reason, res.ExitCode = RefreshFailed, ReasonRefreshFailed, re.ExitCode()
 		if re.Network {
@@ -194,7 +195,7 @@ func classifyRefreshError(res *RefreshResult, err error) {
 			res.Reason = "lock_timeout"
 		}
 	default:
-		res.Outcome, res.Reason, res.ExitCode = RefreshFailed, ReasonRefreshFailed, 203
+		res.Outcome, res.Reason, res.ExitCode = RefreshFailed, ReasonRefreshFailed, omux.ExitRefresh
 	}
 }
 

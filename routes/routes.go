@@ -14,6 +14,7 @@ package routes
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -50,14 +51,11 @@ type Route struct {
 
 // Key is the route key provider:account#capability (the account key when there is no capability).
 func (r Route) Key() string {
-	if r.Capability == "" {
-		return r.AccountKey()
-	}
-	return r.AccountKey() + "#" + r.Capability
+	return omux.Route(r.Provider, r.Account, r.Capability).String()
 }
 
 // AccountKey is provider:account.
-func (r Route) AccountKey() string { return r.Provider + ":" + r.Account }
+func (r Route) AccountKey() string { return omux.Account(r.Provider, r.Account).String() }
 
 // Plan is the resolved set of candidate routes for one command.
 type Plan struct {
@@ -179,7 +177,7 @@ func (e *ProgramError) Error() string {
 func (e *ProgramError) Hints() []string { return e.Hint }
 
 // ExitCode is 2: the command line names the wrong profile for its program.
-func (e *ProgramError) ExitCode() int { return 2 }
+func (e *ProgramError) ExitCode() int { return omux.ExitUsage }
 
 func programError(cfg *config.Config, plan *Plan, sel Selector, want string) *ProgramError {
 	label := "profile " + strconv.Quote(plan.Label)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"io/fs"
 	"os"
@@ -92,6 +93,18 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		e.Fields = m
 	}
 	return nil
+}
+
+// Key is the route the event is about: provider:account#capability, or as much of it as the event
+// names ("" for none).
+func (e Event) Key() string {
+	switch {
+	case e.Account != "":
+		return omux.Route(e.Provider, e.Account, e.Capability).String()
+	case e.Capability != "":
+		return e.Provider + "#" + e.Capability
+	}
+	return e.Provider
 }
 
 // EventsPath is <dir>/repair-events.jsonl.

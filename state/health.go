@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"sort"
 	"strings"
 	"time"
@@ -172,25 +173,7 @@ func (h *Health) record(key string, now time.Time) *Record {
 }
 
 // AccountKeyOf returns the account part of a route key ("codex:max-1#codex-max" → "codex:max-1").
-func AccountKeyOf(key string) string {
-	if i := strings.IndexByte(key, '#'); i >= 0 {
-		return key[:i]
-	}
-	return key
-}
-
-// splitKey parses provider:account[#capability].
-func splitKey(key string) (provider, account, capability string, isRoute bool) {
-	acc := key
-	if i := strings.IndexByte(key, '#'); i >= 0 {
-		acc, capability, isRoute = key[:i], key[i+1:], true
-	}
-	provider, account = acc, ""
-	if i := strings.IndexByte(acc, ':'); i >= 0 {
-		provider, account = acc[:i], acc[i+1:]
-	}
-	return
-}
+func AccountKeyOf(key string) string { return omux.RouteKey(key).Account().String() }
 
 func clampScore(s int) int {
 	return min(max(s, MinScore), MaxScore)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,7 +67,7 @@ const lockPollInterval = 10 * time.Millisecond
 // pass a 30 s ctx; the error then wraps ErrLockTimeout); without wait a held lock returns *HeldError
 // at once. The holder's start time and pid are written into the file so a contender can report them.
 func LockAccount(ctx context.Context, dir, provider, account string, wait bool) (*Lock, error) {
-	key := provider + ":" + account
+	key := omux.Account(provider, account).String()
 	if err := EnsureDir(dir); err != nil {
 		return nil, err
 	}

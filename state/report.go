@@ -3,6 +3,8 @@ package state
 import (
 	"sort"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // HealthReport is the JSON of `oauth-mux health --json` (SPEC §7).
@@ -76,7 +78,7 @@ func (h *Health) Report(filterProvider string, now time.Time) HealthReport {
 	decay := DefaultScoring().DecayPerHour
 	for _, k := range keys {
 		r := h.Records[k]
-		provider, account, capability, isRoute := splitKey(k)
+		provider, account, capability, isRoute := omux.Split(k)
 		if filterProvider != "" && provider != filterProvider {
 			continue
 		}

@@ -1,0 +1,26 @@
+package omux
+
+import "testing"
+
+func TestKeys(t *testing.T) {
+	if k := Route("codex", "max-1", "codex-max"); k != "codex:max-1#codex-max" || k.Account() != "codex:max-1" {
+		t.Errorf("Route = %q, account %q", k, k.Account())
+	}
+	if k := Route("github", "me", ""); k != "github:me" || k.Account() != "github:me" {
+		t.Errorf("Route without capability = %q", k)
+	}
+	for _, c := range []struct {
+		key, p, a, c string
+		route        bool
+	}{
+		{"codex:max-1#codex-max", "codex", "max-1", "codex-max", true},
+		{"codex:max-1", "codex", "max-1", "", false},
+		{"codex", "codex", "", "", false},
+		{"a:b:c#d#e", "a", "b:c", "d#e", true},
+	} {
+		p, a, cp, r := Split(c.key)
+		if p != c.p || a != c.a || cp != c.c || r != c.route {
+			t.Errorf("Split(%q) = %q %q %q %v", c.key, p, a, cp, r)
+		}
+	}
+}
