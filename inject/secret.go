@@ -426,7 +426,7 @@ func readSops(ctx context.Context, s config.Secret, env Env) (Secret, error) {
 	return Secret{Backend: b, Data: out, Path: s.Path, ModTime: fi.ModTime(), Mode: fi.Mode().Perm()}, nil
 }
 
-// jsonPath picks a dot path out of a JSON document: a string value yields its text, anything else its
+// jsonPath picks a dot path (providers.WalkPath) out of a JSON document: a string value yields its text, anything else its
 // JSON. Errors describe the shape, never a value.
 func jsonPath(doc []byte, path string) ([]byte, error) {
 	var v any
@@ -435,14 +435,9 @@ func jsonPath(doc []byte, path string) ([]byte, error) {
 	if err := d.Decode(&v); err != nil {
 		return nil, errors.New("decrypted document is not JSON")
 	}
-	for _, k := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%q is not inside an object", k)
-		}
-		if v, ok = m[k]; !ok {
-			return nil, fmt.Errorf("no key %q", k)
-		}
+	v, err := providers.WalkPath(v, path)
+	if err != nil {
+		return nil, err
 	}
 	if s, ok := v.(string); ok {
 		return []byte(s), nil

@@ -259,7 +259,7 @@ func TestSopsBackend(t *testing.T) {
 
 	// A stand-in sops on PATH exercises key_path without the real tool.
 	bin := t.TempDir()
-	fakecli.WriteExecutable(filepath.Join(bin, "sops"), []byte("#!/bin/sh\nprintf '%s' '{\"a\":{\"b\":\""+canary+"\",\"o\":{\"x\":1}}}'\n"))
+	fakecli.WriteExecutable(filepath.Join(bin, "sops"), []byte("#!/bin/sh\nprintf '%s' '{\"a\":{\"b\":\""+canary+"\",\"o\":{\"x\":1},\"l\":[\"first\",{\"v\":\"second\"}]}}'\n"))
 	env := Env{Environ: []string{"PATH=" + bin + ":" + os.Getenv("PATH")}}
 	s, err := ReadSecret(context.Background(), config.Secret{Backend: "sops", Path: p, KeyPath: "a.b"}, env)
 	if err != nil || string(s.Data) != canary {
@@ -271,6 +271,13 @@ func TestSopsBackend(t *testing.T) {
 	}
 	_, err = ReadSecret(context.Background(), config.Secret{Backend: "sops", Path: p, KeyPath: "a.c"}, env)
 	wantSecretErr(t, err, `no key "c"`)
+	// Arrays by index, as a credential's JSON paths are read (providers.WalkPath).
+	s, err = ReadSecret(context.Background(), config.Secret{Backend: "sops", Path: p, KeyPath: "a.l.1.v"}, env)
+	if err != nil || string(s.Data) != "second" {
+		t.Fatalf("key_path through an array: %v %q", err, s.Data)
+	}
+	_, err = ReadSecret(context.Background(), config.Secret{Backend: "sops", Path: p, KeyPath: "a.l.7"}, env)
+	wantSecretErr(t, err, `no index "7" in an array of 2`)
 	if _, err := exec.LookPath("sops"); err != nil {
 		t.Skip("sops is not installed: a real decryption is not exercised here")
 	}

@@ -187,26 +187,33 @@ func rawKey(def Definition, b []byte) (Token, error) {
 // nested objects, and arrays by index, of a decoded credential. It is the one reading of those paths:
 // inject's refresh merge reads the old values with it, so both sides agree on what a path names.
 func LookupPath(obj map[string]any, p string) (any, bool) {
-	var cur any = obj
+	v, err := WalkPath(obj, p)
+	return v, err == nil
+}
+
+// WalkPath follows a dot path ("tokens.access_token", "keys.0.value") into a decoded JSON value: a
+// segment names an object key, or an array index. The error says where the shape did not fit, never
+// what a value was, so it is safe to show for a document holding secrets.
+func WalkPath(v any, p string) (any, error) {
 	for seg := range strings.SplitSeq(p, ".") {
-		switch v := cur.(type) {
+		switch cur := v.(type) {
 		case map[string]any:
-			next, ok := v[seg]
+			next, ok := cur[seg]
 			if !ok {
-				return nil, false
+				return nil, fmt.Errorf("no key %q", seg)
 			}
-			cur = next
+			v = next
 		case []any:
 			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil, false
+			if err != nil || i < 0 || i >= len(cur) {
+				return nil, fmt.Errorf("no index %q in an array of %d", seg, len(cur))
 			}
-			cur = v[i]
+			v = cur[i]
 		default:
-			return nil, false
+			return nil, fmt.Errorf("%q is not inside an object or array", seg)
 		}
 	}
-	return cur, true
+	return v, nil
 }
 
 // stringAt returns the string at p, "" when absent or null. Tokens travel in environment variables and
