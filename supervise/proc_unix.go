@@ -3,7 +3,6 @@
 package supervise
 
 import (
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,14 +12,6 @@ import (
 
 // ptySupported says whether children can run under a pseudo-terminal here.
 const ptySupported = true
-
-// executable says whether the file at p may be run by us, as execve would decide.
-func executable(p string, fi fs.FileInfo) error {
-	if fi.Mode()&0o111 == 0 {
-		return fs.ErrPermission
-	}
-	return unix.Access(p, unix.X_OK)
-}
 
 // ptyProcAttr gives the child a pty session of its own: it is session leader, and its process group
 // gets the terminal's signals and our forwarded ones (kill(-pid)).

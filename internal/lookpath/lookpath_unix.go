@@ -1,22 +1,25 @@
 //go:build unix
 
-package supervise
+package lookpath
 
 import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// lookPath resolves name the way a shell does, with the child's PATH and relative to the child's dir.
-func lookPath(name string, env []string, dir string) (string, error) {
-	notFound := &ExecError{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
+// Find resolves name with the PATH list path, relative to dir ("" for the current directory). A name
+// holding a slash is checked as it is; an empty PATH entry is the current directory (POSIX), and a
+// match found there is returned as ./name so that no later lookup searches PATH for it again. A match
+// is a regular file the caller may execute. pathext is for Windows and ignored here.
+func Find(name, path, pathext, dir string) (string, error) {
 	if name == "" {
-		return "", notFound
+		return "", notFound(name)
 	}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) || dir == "" {
@@ -32,7 +35,10 @@ func lookPath(name string, env []string, dir string) (string, error) {
 		if fi.IsDir() {
 			return syscall.EISDIR
 		}
-		return executable(abs(p), fi)
+		if fi.Mode()&0o111 == 0 {
+			return fs.ErrPermission
+		}
+		return unix.Access(abs(p), unix.X_OK)
 	}
 	if strings.Contains(name, "/") {
 		err := check(name)
@@ -40,14 +46,13 @@ func lookPath(name string, env []string, dir string) (string, error) {
 		case err == nil:
 			return abs(name), nil
 		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-			return "", &ExecError{Name: name, Code: 127, What: "no such file or directory", Err: err}
+			return "", &Error{Name: name, Code: 127, What: "no such file or directory", Err: err}
 		case errors.Is(err, syscall.EISDIR):
-			return "", &ExecError{Name: name, Code: 126, What: "is a directory", Err: err}
+			return "", &Error{Name: name, Code: 126, What: "is a directory", Err: err}
 		default:
-			return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: err}
+			return "", &Error{Name: name, Code: 126, What: "permission denied", Err: err}
 		}
 	}
-	path, _ := envLookup(env, "PATH")
 	var denied error
 	for _, d := range filepath.SplitList(path) {
 		if d == "" {
@@ -68,7 +73,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 	}
 	if denied != nil {
 		// Like bash: a match that cannot be executed is reported only when nothing better was found.
-		return "", &ExecError{Name: name, Code: 126, What: "permission denied", Err: denied}
+		return "", &Error{Name: name, Code: 126, What: "permission denied", Err: denied}
 	}
-	return "", notFound
+	return "", notFound(name)
 }

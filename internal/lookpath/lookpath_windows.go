@@ -1,26 +1,24 @@
-package supervise
+package lookpath
 
 import (
-	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
 
-// lookPath resolves name as cmd.exe does for a program, with the child's PATH and PATHEXT and
-// relative to the child's dir, except that the current directory is not searched first (a file
-// planted in the work tree must not run in place of the real CLI; Go's exec.LookPath refuses it too).
-func lookPath(name string, env []string, dir string) (string, error) {
-	notFound := &ExecError{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
+// Find resolves name as cmd.exe does for a program, with the PATH list path and the extensions of
+// pathext ("" for .com;.exe;.bat;.cmd), relative to dir, except that the current directory is not
+// searched first (a file planted in the work tree must not run in place of the real CLI; Go's
+// exec.LookPath refuses it too).
+func Find(name, path, pathext, dir string) (string, error) {
 	if name == "" {
-		return "", notFound
+		return "", notFound(name)
 	}
 	exts := []string{".com", ".exe", ".bat", ".cmd"}
-	if pe, ok := envLookup(env, "PATHEXT"); ok && pe != "" {
+	if pathext != "" {
 		exts = nil
-		for _, e := range strings.Split(strings.ToLower(pe), ";") {
+		for _, e := range strings.Split(strings.ToLower(pathext), ";") {
 			if e != "" {
 				exts = append(exts, e)
 			}
@@ -32,7 +30,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 		}
 		return filepath.Join(dir, p)
 	}
-	// find tries p as given when it has an extension, then p with each of PATHEXT.
+	// find tries p as given when it has an extension, then p with each of pathext.
 	find := func(p string) (string, error) {
 		cands := []string{}
 		if filepath.Ext(p) != "" {
@@ -48,7 +46,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 				return abs(c), nil
 			}
 			if err == nil {
-				err = &fs.PathError{Op: "stat", Path: c, Err: errors.New("is a directory")}
+				err = &fs.PathError{Op: "stat", Path: c, Err: errIsDir}
 			}
 			if first == nil {
 				first = err
@@ -59,11 +57,10 @@ func lookPath(name string, env []string, dir string) (string, error) {
 	if strings.ContainsAny(name, `/\:`) {
 		p, err := find(name)
 		if err != nil {
-			return "", &ExecError{Name: name, Code: 127, What: "no such file or directory", Err: err}
+			return "", &Error{Name: name, Code: 127, What: "no such file or directory", Err: err}
 		}
 		return p, nil
 	}
-	path, _ := envLookup(env, "PATH")
 	for _, d := range filepath.SplitList(path) {
 		if d == "" {
 			continue
@@ -72,5 +69,5 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", notFound
+	return "", notFound(name)
 }
