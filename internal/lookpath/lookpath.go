@@ -6,10 +6,7 @@
 // It must stay a leaf: no project imports, no process started, nothing printed.
 package lookpath
 
-import (
-	"errors"
-	"os/exec"
-)
+import "os/exec"
 
 // Error is a program that cannot be run, with the status a shell gives for it: 127 when nothing by
 // that name was found, 126 when a match exists but cannot be executed (no execute permission, a
@@ -31,5 +28,3 @@ func (e *Error) Is(target error) bool { return target == exec.ErrNotFound }
 func notFound(name string) *Error {
 	return &Error{Name: name, Code: 127, What: "command not found", Err: exec.ErrNotFound}
 }
-
-var errIsDir = errors.New("is a directory")

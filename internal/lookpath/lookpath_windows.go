@@ -1,11 +1,14 @@
 package lookpath
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+var errIsDir = errors.New("is a directory")
 
 // Find resolves name as cmd.exe does for a program, with the PATH list path and the extensions of
 // pathext ("" for .com;.exe;.bat;.cmd), relative to dir, except that the current directory is not
