@@ -190,18 +190,26 @@ func (a *App) plan(sel routes.Selector) (*planned, error) {
 	return &planned{cfg: cfg, plan: plan, stateDir: dir, store: store}, nil
 }
 
-// accountPlan is plan for the account-level commands (refresh, keepalive): one route per account.
-func (a *App) accountPlan(sel routes.Selector) (rs []routes.Route, stateDir string, store *state.Store, err error) {
+// accountPlan is plan for the account-level commands (refresh, keepalive): one route per account,
+// and the recorder of what becomes of them.
+func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder, error) {
 	cfg, err := a.Config()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
 	}
-	if rs, err = routes.AccountRoutes(cfg, sel); err != nil {
-		return nil, "", nil, err
+	rs, err := routes.AccountRoutes(cfg, sel)
+	if err != nil {
+		return nil, nil, err
 	}
-	stateDir, store, err = a.State()
-	return rs, stateDir, store, err
+	stateDir, store, err := a.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	return rs, routes.AccountRecorder(cfg, store, stateDir, sel.Profile, a.warnLine), nil
 }
+
+// warnLine prints a line routes hands back ("warning: …") the way oauth-mux prints its own.
+func (a *App) warnLine(line string) { fmt.Fprintf(a.Stdio.Err, "oauth-mux: %s\n", line) }
 
 func usageError(msg string) error { return Errorf(omux.ExitUsage, nil, "%s", msg) }
 

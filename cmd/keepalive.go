@@ -43,13 +43,12 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	if c.Interval <= 0 {
 		return usageError("--interval must be positive")
 	}
-	rs, stateDir, store, err := app.accountPlan(c.selector(""))
+	rs, rec, err := app.accountPlan(c.selector(""))
 	if err != nil {
 		return err
 	}
-	k := &keepalive{app: app, store: store, routes: rs, notAdmitted: map[string]bool{}, skippedDead: map[string]bool{},
-		opts: routes.RefreshOptions{StateDir: stateDir, Profile: c.Profile, Trigger: "keepalive",
-			SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
+	k := &keepalive{app: app, rec: rec, store: rec.Store, routes: rs, notAdmitted: map[string]bool{}, skippedDead: map[string]bool{},
+		opts: routes.RefreshOptions{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
 	if c.Once {
 		k.once = true
 		results, _ := k.pass(ctx)
@@ -114,6 +113,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 
 type keepalive struct {
 	app         *App
+	rec         *routes.Recorder
 	store       *state.Store
 	routes      []routes.Route
 	opts        routes.RefreshOptions
@@ -147,7 +147,7 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 				continue
 			}
 			k.notAdmitted[r.AccountKey()] = true
-			out = append(out, routes.RefreshAccount(ctx, k.store, r, k.opts))
+			out = append(out, routes.RefreshAccount(ctx, k.rec, r, k.opts))
 			continue
 		}
 		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
@@ -181,7 +181,7 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 		o.Due = func(tok providers.Token, mod, now time.Time) bool {
 			return tok.ExpiresAt != nil && !now.Before(routes.KeepaliveDueAt(key, *tok.ExpiresAt, mod))
 		}
-		res := routes.RefreshAccount(ctx, k.store, r, o)
+		res := routes.RefreshAccount(ctx, k.rec, r, o)
 		// What was just written falls due again at 75 % of its new life.
 		if _, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
 			if next.IsZero() || at.Before(next) {

@@ -28,15 +28,14 @@ type RefreshCmd struct {
 
 // Run refreshes the selected accounts (every configured account when no selector is given).
 func (c *RefreshCmd) Run(ctx context.Context, app *App) error {
-	rs, stateDir, store, err := app.accountPlan(c.selector(""))
+	rs, rec, err := app.accountPlan(c.selector(""))
 	if err != nil {
 		return err
 	}
-	opts := routes.RefreshOptions{StateDir: stateDir, Profile: c.Profile, Trigger: "refresh",
-		SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true}
+	opts := routes.RefreshOptions{Trigger: "refresh", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true}
 	results := make([]routes.RefreshResult, 0, len(rs))
 	for _, r := range rs {
-		results = append(results, routes.RefreshAccount(ctx, store, r, opts))
+		results = append(results, routes.RefreshAccount(ctx, rec, r, opts))
 	}
 	if app.JSON {
 		if err := writeJSON(app.Stdio.Out, refreshReport{Accounts: results}); err != nil {

@@ -178,8 +178,9 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 		}
 		// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
 		// process must not hold it at the same time.
-		rr := routes.RefreshAccount(ctx, store, plan.Routes[0], routes.RefreshOptions{StateDir: stateDir,
-			Profile: e.Profile, Trigger: "repair", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
+		rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.warnLine)
+		rr := routes.RefreshAccount(ctx, rec, plan.Routes[0], routes.RefreshOptions{Trigger: "repair",
+			SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
 		res.Refresh = &rr
 		if rr.ExitCode == 0 {
 			res.Outcome, res.OK, res.Message = routes.RepairSucceeded, true, fmt.Sprintf("%s refreshed", t.Key)

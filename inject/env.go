@@ -32,8 +32,8 @@ const (
 	EnvExecChild = "OMUX_EXEC_CHILD"
 )
 
-// refreshLead is how close to expiry a token oauth-mux refreshes itself is refreshed (SPEC §8.2).
-const refreshLead = 30 * time.Second
+// RefreshLead is how close to expiry a token oauth-mux refreshes itself is refreshed (SPEC §8.2).
+const RefreshLead = 30 * time.Second
 
 // Request is everything Prepare needs for one attempt on one account.
 type Request struct {
@@ -328,7 +328,7 @@ func (p *Prepared) checkExpiry(ctx context.Context, tok providers.Token, sec Sec
 		// The CLI refreshes its own credential; an expired one is its business.
 		return tok, sec, nil
 	case providers.OwnerOAuthMuxRefresh:
-		if tok.ExpiresAt.After(now.Add(refreshLead)) {
+		if tok.ExpiresAt.After(now.Add(RefreshLead)) {
 			return tok, sec, nil
 		}
 		if why := refreshBlocked(req, tok); why != "" {

@@ -112,7 +112,7 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 		return res, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential does not parse", Err: err,
 			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
 	}
-	due := tok.Expired(now(), refreshLead)
+	due := tok.Expired(now(), RefreshLead)
 	if opts.Due != nil {
 		due = opts.Due(tok, sec.ModTime, now())
 	}

@@ -36,7 +36,7 @@ func Evaluate(p *Plan, h *state.Health, cursor int, now time.Time) []Candidate {
 	for i, r := range p.Routes {
 		c := Candidate{Route: r, Status: h.Status(r.AccountKey(), r.Key(), now), Score: h.Score(r.Key(), now, sc)}
 		c.Skip = c.Status.SkipReason
-		if c.Skip == "" && r.Acct.Metered() && !p.AllowMetered && !p.Explicit {
+		if c.Skip == "" && p.SpendRefused(r.Acct.Metered()) {
 			c.Skip = SkipMetered
 		}
 		cands[i] = c

@@ -158,7 +158,7 @@ type Planner struct {
 	plan  *Plan
 	store *state.Store
 	opts  ExecOptions
-	sc    state.Scoring
+	rec   *Recorder
 
 	order    []Route // fixed at the first Next
 	tried    map[string]bool
@@ -182,7 +182,7 @@ func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOpt
 	if opts.Loc == nil {
 		opts.Loc = time.Local
 	}
-	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, sc: Scoring(plan.Strategy),
+	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
 		last: map[string]string{}, credErr: map[string]*inject.CredentialError{},
 		report: Report{Version: 1, Profile: plan.Label}}
@@ -220,7 +220,7 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 		if !st.Selectable && !retryUnreadable {
 			continue
 		}
-		if r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit {
+		if p.plan.SpendRefused(r.Acct.Metered()) {
 			continue
 		}
 		if c := p.attemptCap(); c > 0 && p.started >= c {
@@ -381,14 +381,14 @@ func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 		StateDir: p.opts.StateDir, Now: p.opts.Now, Refresh: p.opts.Refresh,
 	}
 	prep, err := inject.Prepare(ctx, req)
-	RecordRefresh(p.opts.StateDir, p.plan.Profile, r, prep, err)
+	RecordRefresh(p.rec, r, prep, err)
 	if err != nil {
 		return nil, err
 	}
 	if w := prep.Pending.Warning(); w != "" {
 		p.notify("%s", w)
 	}
-	if prep.Metered && !p.plan.AllowMetered && !p.plan.Explicit {
+	if p.plan.SpendRefused(prep.Metered) {
 		p.notify("skipping %s: its credential is a metered API key and the profile does not allow metered accounts", r.Key())
 		p.last[r.Key()] = SkipMetered
 		return nil, nil
@@ -422,10 +422,10 @@ func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time
 	if v.Source == "" {
 		v.Source = classify.SourceCredentialValidation
 	}
-	ev := state.Evidence{Source: v.Source, ObservedAt: now, Verdict: v.String(), Decision: "next_route"}
-	ev.Fingerprint = credentialFingerprint(r)
-	p.update(func(h *state.Health) { h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, p.sc) })
-	p.event(state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)}, r)
+	ev := state.Evidence{Decision: "next_route", Fingerprint: credentialFingerprint(r)}
+	p.rec.Verdict(r, v, ev, now, nil)
+	p.flushWarnings()
+	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)})
 	p.last[r.Key()] = v.String()
 	p.credErr[r.Key()] = ce
 	p.notify("%s: %s", r.Key(), ce.Error())
@@ -469,25 +469,22 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 	decision := string(d.Action)
 
 	exit := e.ExitCode
-	ev := state.Evidence{Source: recorded.Source, ObservedAt: now, ExitStatus: &exit, Rule: recorded.Rule,
-		RetryAfterS: recorded.RetryAfterS, ResetAt: utc(recorded.ResetAt), Verdict: recorded.String(), Decision: decision}
-	if recorded.Class == classify.Dead {
-		ev.Fingerprint = credentialFingerprint(a.Route)
-	}
+	ev := state.Evidence{ExitStatus: &exit, Rule: recorded.Rule, RetryAfterS: recorded.RetryAfterS,
+		ResetAt: utc(recorded.ResetAt), Decision: decision}
 	r := a.Route
-	p.update(func(h *state.Health) {
+	p.rec.Verdict(r, recorded, ev, now, func(h *state.Health) {
 		h.CountRun(r.AccountKey(), now)
-		h.ApplyVerdict(r.AccountKey(), r.Key(), recorded, ev, now, p.sc)
 		if recorded.Class == classify.Success && p.plan.Profile != "" {
 			h.SetAffinity(p.plan.Profile, r.Key(), now)
 		}
 	})
+	p.flushWarnings()
 	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,
 		"verdict": string(recorded.Class), "rule": recorded.Rule, "duration_ms": e.Duration.Milliseconds()}
 	if recorded.ResetAt != nil {
 		fields["reset_at"] = recorded.ResetAt.UTC().Format(time.RFC3339)
 	}
-	p.event(state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields}, r)
+	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields})
 	p.addReport(a, e, recorded, decision)
 	p.last[r.Key()] = describe(recorded)
 	if ignored {
@@ -503,7 +500,7 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 		if why == "" {
 			why = string(v.Class)
 		}
-		p.event(state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why}, r)
+		p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why})
 		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v)}
 	}
 	if d.Why != "" {
@@ -532,13 +529,6 @@ func (p *Planner) update(fn func(*state.Health)) {
 		p.notify("warning: health store: %v", err)
 	}
 	p.flushWarnings()
-}
-
-func (p *Planner) event(e state.Event, r Route) {
-	e.Profile, e.Provider, e.Account, e.Capability = p.plan.Profile, r.Provider, r.Account, r.Capability
-	if err := state.AppendEvent(p.opts.StateDir, e); err != nil {
-		p.notify("warning: events log: %v", err)
-	}
 }
 
 // noRoute explains why nothing is left and decides about --wait.
@@ -574,7 +564,7 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 			l.text = fmt.Sprintf("%s  skipped: provider degraded", r.Key())
 		case p.last[r.Key()] != "":
 			l.text = fmt.Sprintf("%s  %s", r.Key(), p.last[r.Key()])
-		case r.Acct.Metered() && !p.plan.AllowMetered && !p.plan.Explicit:
+		case p.plan.SpendRefused(r.Acct.Metered()):
 			l.text = fmt.Sprintf("%s  skipped: metered account (set \"allow_metered\": true on the profile to use it)", r.Key())
 		case p.tried[r.Key()]:
 			l.text = fmt.Sprintf("%s  tried", r.Key())

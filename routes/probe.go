@@ -95,7 +95,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 		h = state.NewHealth()
 	}
 	cursor := 0
-	sc := Scoring(plan.Strategy)
+	rec := NewRecorder(store, opts.StateDir, plan, opts.Notify)
 	var tried []error // one per route that was probed (or whose credential was), nil when it answered
 	skipProv := map[string]bool{}
 	for _, c := range Evaluate(plan, h, cursor, opts.Now()) {
@@ -123,12 +123,12 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Sto
 			rep.Routes = append(rep.Routes, pr)
 			continue
 		}
-		if r.Acct.Metered() && !plan.AllowMetered && !plan.Explicit {
+		if plan.SpendRefused(r.Acct.Metered()) {
 			pr.Outcome, pr.Skip = OutcomeSkipped, SkipMetered
 			rep.Routes = append(rep.Routes, pr)
 			continue
 		}
-		probeOne(ctx, cfg, plan, store, opts, sc, r, &pr)
+		probeOne(ctx, cfg, plan, rec, opts, r, &pr)
 		rep.Routes = append(rep.Routes, pr)
 		if pr.Outcome == OutcomeUsable {
 			k := pr.Key
@@ -182,7 +182,7 @@ func (pr ProbeRoute) describe() string {
 	return pr.Outcome
 }
 
-func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Store, opts ProbeOptions, sc state.Scoring, r Route, pr *ProbeRoute) {
+func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder, opts ProbeOptions, r Route, pr *ProbeRoute) {
 	now := opts.Now()
 	prep, err := inject.Prepare(ctx, inject.Request{
 		Env: opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
@@ -198,7 +198,7 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, store *state.
 			v.Source = classify.SourceCredentialValidation
 		}
 		pr.Outcome, pr.err, pr.Error = OutcomeFailed, err, err.Error()
-		recordProbe(store, opts, plan, sc, r, pr, v, nil, now, "next_route")
+		recordProbe(rec, r, pr, v, nil, now, "next_route")
 		for _, h := range ce.Hints() {
 			notify(opts, "hint: %s", h)
 		}
@@ -237,17 +237,16 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, store *state.
 	} else {
 		pr.Outcome = OutcomeFailed
 	}
-	recordProbe(store, opts, plan, sc, r, pr, v, &ev, now, decision)
+	recordProbe(rec, r, pr, v, &ev, now, decision)
 }
 
 // recordProbe records a probe's verdict (SPEC §4.2; dead on the account key, the rest on the route
 // key) with its evidence, and writes a route_verdict event. A child_failure verdict (a rule that
 // calls the answer the user's own failure) records nothing against the route.
-func recordProbe(store *state.Store, opts ProbeOptions, plan *Plan, sc state.Scoring, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
+func recordProbe(rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
 	vv := v
 	pr.Verdict, pr.Decision = &vv, decision
-	se := state.Evidence{Source: v.Source, ObservedAt: now, Rule: v.Rule, RetryAfterS: v.RetryAfterS,
-		Verdict: v.String(), Decision: decision}
+	se := state.Evidence{Rule: v.Rule, RetryAfterS: v.RetryAfterS, Decision: decision}
 	fields := map[string]any{"source": string(v.Source), "rule": v.Rule, "decision": decision}
 	if ev != nil {
 		if ev.Transport == providers.TransportHTTP {
@@ -273,21 +272,8 @@ func recordProbe(store *state.Store, opts ProbeOptions, plan *Plan, sc state.Sco
 	if se.RetryAfterS > 0 {
 		fields["retry_after_s"] = se.RetryAfterS
 	}
-	if v.Class == classify.Dead {
-		// The same file exec fingerprints (file, sops, age): a re-login changes it (SPEC §8.3).
-		se.Fingerprint = credentialFingerprint(r)
-	}
-	if err := store.Update(func(h *state.Health) error {
-		h.ApplyVerdict(r.AccountKey(), r.Key(), v, se, now, sc)
-		return nil
-	}); err != nil {
-		notify(opts, "warning: health store: %v", err)
-	}
-	e := state.Event{Ts: now, Kind: state.KindRouteVerdict, Profile: plan.Profile, Provider: r.Provider,
-		Account: r.Account, Capability: r.Capability, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields}
-	if err := state.AppendEvent(opts.StateDir, e); err != nil {
-		notify(opts, "warning: events log: %v", err)
-	}
+	rec.Verdict(r, v, se, now, nil)
+	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
 }
 
 func notify(opts ProbeOptions, format string, args ...any) {

@@ -71,9 +71,6 @@ func loginHints(r Route) []string {
 
 // RefreshOptions configure RefreshAccount.
 type RefreshOptions struct {
-	StateDir string
-	// Profile goes into the event ("" when the routes came from a provider or the whole config).
-	Profile string
 	// Trigger says who asked (refresh, keepalive); an event field.
 	Trigger string
 	// SecretEnv is what secret backends read.
@@ -123,20 +120,20 @@ func NotAdmitted(r Route) RefreshResult {
 // token_refresh event always, and dead(token_revoked) on the account key when the token endpoint
 // refused the refresh token (the credential file is left as it was, its fingerprint stored so a
 // re-login revives it). A route that is not admitted gives NotAdmitted(r) and its event.
-func RefreshAccount(ctx context.Context, store *state.Store, r Route, o RefreshOptions) RefreshResult {
+func RefreshAccount(ctx context.Context, rec *Recorder, r Route, o RefreshOptions) RefreshResult {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
 	if ok, _, _ := RefreshAdmission(r); !ok {
 		res := NotAdmitted(r)
-		recordRefreshEvent(o.StateDir, o.Profile, o.Trigger, r, res, now())
+		recordRefreshEvent(rec, o.Trigger, r, res, now())
 		return res
 	}
 	res := RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true, WritebackCapability: r.Acct.Secret.WriteCapability()}
 	rr, err := inject.Refresh(ctx, inject.RefreshRequest{
 		Provider: r.Provider, Account: r.Account, Secret: r.Acct.Secret, Definition: r.Def,
-		StateDir: o.StateDir, SecretEnv: o.SecretEnv, Now: o.Now,
+		StateDir: rec.StateDir, SecretEnv: o.SecretEnv, Now: o.Now,
 		Options: &inject.RefreshOptions{HTTPClient: o.HTTPClient, Force: o.Force, Due: o.Due},
 	})
 	if err == nil {
@@ -148,20 +145,14 @@ func RefreshAccount(ctx context.Context, store *state.Store, r Route, o RefreshO
 	} else {
 		classifyRefreshError(&res, err)
 		var ce *inject.CredentialError
-		if errors.As(err, &ce) && ce.Verdict.Class == classify.Dead && store != nil {
-			v := ce.Verdict
-			t := now()
-			ev := state.Evidence{Source: v.Source, ObservedAt: t, Verdict: v.String(), Decision: "refresh",
-				Fingerprint: state.Fingerprint(inject.CredentialFile(r.Acct.Secret))}
-			if uerr := store.Update(func(h *state.Health) error {
-				h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, t, state.DefaultScoring())
-				return nil
-			}); uerr != nil {
+		if errors.As(err, &ce) && ce.Verdict.Class == classify.Dead {
+			ev := state.Evidence{Decision: "refresh", Fingerprint: state.Fingerprint(inject.CredentialFile(r.Acct.Secret))}
+			if uerr := rec.Verdict(r, ce.Verdict, ev, now(), nil); uerr != nil {
 				res.Hints = append(res.Hints, "the health store could not be updated: "+uerr.Error())
 			}
 		}
 	}
-	recordRefreshEvent(o.StateDir, o.Profile, o.Trigger, r, res, now())
+	recordRefreshEvent(rec, o.Trigger, r, res, now())
 	return res
 }
 
@@ -209,10 +200,7 @@ func utc(t *time.Time) *time.Time {
 
 // recordRefreshEvent appends the token_refresh row (SPEC §4.3): outcome, reason, the write-back
 // capability and whether automatic refresh is admitted; never a token or a path.
-func recordRefreshEvent(stateDir, profile, trigger string, r Route, res RefreshResult, now time.Time) {
-	if stateDir == "" {
-		return
-	}
+func recordRefreshEvent(rec *Recorder, trigger string, r Route, res RefreshResult, now time.Time) {
 	fields := map[string]any{
 		"writeback_capability":       res.WritebackCapability,
 		"automatic_refresh_admitted": res.Admitted,
@@ -221,9 +209,10 @@ func recordRefreshEvent(stateDir, profile, trigger string, r Route, res RefreshR
 	if trigger != "" {
 		fields["trigger"] = trigger
 	}
-	// An event that cannot be written must not fail the refresh that already happened.
-	_ = state.AppendEvent(stateDir, state.Event{Ts: now, Kind: state.KindTokenRefresh, Profile: profile,
-		Provider: r.Provider, Account: r.Account, Outcome: res.Outcome, Reason: res.Reason, Fields: fields})
+	// A refresh is about the whole account: the event names no capability.
+	acct := r
+	acct.Capability = ""
+	rec.Event(acct, state.Event{Ts: now, Kind: state.KindTokenRefresh, Outcome: res.Outcome, Reason: res.Reason, Fields: fields})
 }
 
 // RecordRefresh records the token_refresh event of a credential prepared for exec or env (SPEC §8.2):
@@ -231,7 +220,7 @@ func recordRefreshEvent(stateDir, profile, trigger string, r Route, res RefreshR
 // or oauth-mux was not allowed to refresh a credential that is expiring (not_admitted: the CLI or
 // the secret's owner refreshes it). Health verdicts are the planner's to record; this writes only the
 // event. Nothing is recorded when no refresh was due.
-func RecordRefresh(stateDir, profile string, r Route, prep *inject.Prepared, err error) {
+func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
 	now := time.Now()
 	res := RefreshResult{Provider: r.Provider, Account: r.Account, WritebackCapability: r.Acct.Secret.WriteCapability()}
 	res.Admitted, _, _ = RefreshAdmission(r)
@@ -255,13 +244,13 @@ func RecordRefresh(stateDir, profile string, r Route, prep *inject.Prepared, err
 	case prep.Refreshed:
 		res.Outcome = RefreshRefreshed
 		res.ExpiresAt = utc(prep.ExpiresAt)
-	case prep.ExpiresAt != nil && !prep.ExpiresAt.After(now.Add(30*time.Second)) && !res.Admitted:
+	case prep.ExpiresAt != nil && !prep.ExpiresAt.After(now.Add(inject.RefreshLead)) && !res.Admitted:
 		res.Outcome = RefreshNotAdmitted
 		_, res.Reason, _ = RefreshAdmission(r)
 	default:
 		return
 	}
-	recordRefreshEvent(stateDir, profile, "prepare", r, res, now)
+	recordRefreshEvent(rec, "prepare", r, res, now)
 }
 
 // ReviveChanged moves every dead account of the routes whose credential file changed since it died to
@@ -378,11 +367,11 @@ const maxStagger = 5 * time.Minute
 // from issued — the credential file's mtime, which a refresh (ours or the CLI's) rewrites — to its
 // expiry. Each account's time is brought forward by a stable offset of up to 5 % of the life (at
 // most 5 minutes) derived from its key, so accounts issued together do not all refresh in the same
-// instant. A token whose file is newer than its expiry (touched, copied) is due 30 s before expiry.
+// instant. A token whose file is newer than its expiry (touched, copied) is due inject.RefreshLead before expiry.
 func KeepaliveDueAt(key string, expiresAt, issued time.Time) time.Time {
 	life := expiresAt.Sub(issued)
 	if life <= 0 {
-		return expiresAt.Add(-30 * time.Second)
+		return expiresAt.Add(-inject.RefreshLead)
 	}
 	due := issued.Add(time.Duration(float64(life) * KeepaliveShare))
 	window := min(life/20, maxStagger)

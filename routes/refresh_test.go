@@ -137,9 +137,10 @@ func TestRefreshAdmission(t *testing.T) {
 func TestRefreshAccount(t *testing.T) {
 	f := newRefreshFixture(t)
 	r := f.routes["linear:a"]
-	opts := RefreshOptions{StateDir: f.dir, Trigger: "refresh", Force: true}
+	opts := RefreshOptions{Trigger: "refresh", Force: true}
+	rec := &Recorder{Store: f.store, StateDir: f.dir, Scoring: state.DefaultScoring()}
 
-	res := RefreshAccount(t.Context(), f.store, r, opts)
+	res := RefreshAccount(t.Context(), rec, r, opts)
 	if res.Outcome != RefreshRefreshed || !res.Refreshed || !res.Rotated || res.ExitCode != 0 || res.ExpiresAt == nil {
 		t.Fatalf("rotate: %+v", res)
 	}
@@ -151,7 +152,7 @@ func TestRefreshAccount(t *testing.T) {
 	// 500: 204, nothing recorded, the file untouched.
 	before, _ := os.ReadFile(f.cred)
 	f.mode.Store("500")
-	res = RefreshAccount(t.Context(), f.store, r, opts)
+	res = RefreshAccount(t.Context(), rec, r, opts)
 	if res.Outcome != RefreshFailed || res.Reason != ReasonNetwork || res.ExitCode != 204 {
 		t.Fatalf("500: %+v", res)
 	}
@@ -161,7 +162,7 @@ func TestRefreshAccount(t *testing.T) {
 
 	// invalid_grant: 203, dead(token_revoked) with the file's fingerprint, the file untouched.
 	f.mode.Store("invalid_grant")
-	res = RefreshAccount(t.Context(), f.store, r, opts)
+	res = RefreshAccount(t.Context(), rec, r, opts)
 	if res.Outcome != RefreshDead || res.Reason != string(classify.TokenRevoked) || res.ExitCode != 203 {
 		t.Fatalf("invalid_grant: %+v", res)
 	}
@@ -179,7 +180,7 @@ func TestRefreshAccount(t *testing.T) {
 
 	// Not admitted: no request.
 	hits := f.hits.Load()
-	res = RefreshAccount(t.Context(), f.store, f.routes["codex:m"], opts)
+	res = RefreshAccount(t.Context(), rec, f.routes["codex:m"], opts)
 	if res.Outcome != RefreshNotAdmitted || res.ExitCode != 0 || f.hits.Load() != hits {
 		t.Fatalf("codex: %+v", res)
 	}
@@ -231,15 +232,15 @@ func TestRefreshAccount(t *testing.T) {
 func TestRecordRefresh(t *testing.T) {
 	f := newRefreshFixture(t)
 	a := f.routes["linear:a"]
-	RecordRefresh(f.dir, "p", a, nil, nil)                // nothing happened
-	RecordRefresh(f.dir, "p", a, &inject.Prepared{}, nil) // nothing due
-	RecordRefresh(f.dir, "p", a, &inject.Prepared{Refreshed: true}, nil)
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, nil)                // nothing happened
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{}, nil) // nothing due
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{Refreshed: true}, nil)
 	past := time.Now().Add(-time.Hour)
-	RecordRefresh(f.dir, "p", f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
-	RecordRefresh(f.dir, "p", a, nil, &inject.RefreshError{Msg: "x", Network: true})
-	RecordRefresh(f.dir, "p", a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.RefreshError{Msg: "x", Network: true})
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.TokenRevoked, Source: classify.SourceTokenRefresh}})
-	RecordRefresh(f.dir, "p", a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}})
 	var got []string
 	for _, e := range f.events(t) {

@@ -72,6 +72,10 @@ type Plan struct {
 	Routes   []Route
 }
 
+// SpendRefused is the spend guard (SPEC §5.4): a metered account is passed over unless the profile
+// allows metered accounts or the user named the account.
+func (p *Plan) SpendRefused(metered bool) bool { return metered && !p.AllowMetered && !p.Explicit }
+
 // NoChoiceError says the command line and config name no profile or provider.
 type NoChoiceError struct{ Program string }
 
