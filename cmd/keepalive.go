@@ -52,14 +52,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	if c.Once {
 		k.once = true
 		results, _ := k.pass(ctx)
-		if app.JSON {
-			if err := writeJSON(app.Stdio.Out, refreshReport{Accounts: results}); err != nil {
-				return err
-			}
-		} else {
-			printRefreshResults(app.Stdio.Out, results, false)
-		}
-		return refreshExit(results, app.JSON)
+		return reportRefresh(app, results)
 	}
 
 	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)

@@ -37,6 +37,11 @@ func (c *RefreshCmd) Run(ctx context.Context, app *App) error {
 	for _, r := range rs {
 		results = append(results, routes.RefreshAccount(ctx, rec, r, opts))
 	}
+	return reportRefresh(app, results)
+}
+
+// reportRefresh prints the results (a table, or --json) and maps them to the command's status.
+func reportRefresh(app *App, results []routes.RefreshResult) error {
 	if app.JSON {
 		if err := writeJSON(app.Stdio.Out, refreshReport{Accounts: results}); err != nil {
 			return err

@@ -33,15 +33,11 @@ type RepairRunCmd struct {
 
 // Run prints the repair plan.
 func (c *RepairPlanCmd) Run(app *App) error {
-	e, err := explain(app, c.Selectors, routes.VerbRepairPlan)
-	if err != nil {
+	e, done, err := explainOrJSON(app, c.Selectors, routes.VerbRepairPlan)
+	if done || err != nil {
 		return err
 	}
-	if app.JSON {
-		return writeJSON(app.Stdio.Out, e)
-	}
 	w := app.Stdio.Out
-	printHeader(w, e)
 	repairs := 0
 	for _, r := range e.Routes {
 		if r.Selectable && r.Action.Kind == routes.ActNone {

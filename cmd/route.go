@@ -28,6 +28,19 @@ type RouteExplainCmd struct{ Selectors }
 
 // explain builds the planners' view of the selected routes. It creates nothing: a missing state
 // dir is an empty store, and the account locks are only tested.
+// explainOrJSON is the start of every explain-based command: the explanation, written as JSON (done)
+// under --json, else with its header printed for the text that follows.
+func explainOrJSON(app *App, sel Selectors, verb string) (e *routes.Explanation, done bool, err error) {
+	if e, err = explain(app, sel, verb); err != nil {
+		return nil, false, err
+	}
+	if app.JSON {
+		return e, true, writeJSON(app.Stdio.Out, e)
+	}
+	printHeader(app.Stdio.Out, e)
+	return e, false, nil
+}
+
 func explain(app *App, sel Selectors, verb string) (*routes.Explanation, error) {
 	cfg, err := app.Config()
 	if err != nil {
@@ -79,15 +92,11 @@ func (c *RouteSelectCmd) Run(app *App) error {
 
 // Run prints every route with its state, action, write-back and admission.
 func (c *RouteExplainCmd) Run(app *App) error {
-	e, err := explain(app, c.Selectors, routes.VerbExplain)
-	if err != nil {
+	e, done, err := explainOrJSON(app, c.Selectors, routes.VerbExplain)
+	if done || err != nil {
 		return err
 	}
-	if app.JSON {
-		return writeJSON(app.Stdio.Out, e)
-	}
 	w := app.Stdio.Out
-	printHeader(w, e)
 	for _, r := range e.Routes {
 		printRoute(w, r)
 	}
