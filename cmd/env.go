@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/routes"
@@ -29,11 +28,8 @@ func (c *EnvCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	cfg, plan, stateDir, store := pl.cfg, pl.plan, pl.stateDir, pl.store
-	notify := func(line string) { fmt.Fprintf(app.Stdio.Err, "oauth-mux: %s\n", line) }
-	wd, _ := os.Getwd()
-	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{
-		Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir, Nested: c.Nested, Notify: notify,
-	})
+	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, app.notifyLine),
+		Nested: c.Nested})
 	prep, _, err := planner.PrepareFirst(ctx)
 	if err != nil {
 		return err

@@ -86,11 +86,8 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	}
 	defer sess.Close()
 	notify := func(line string) { fmt.Fprintf(sess.Stderr(), "oauth-mux: %s\n", line) }
-	wd, _ := os.Getwd()
-	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{
-		Argv: argv, Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir,
-		MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested, Notify: notify,
-	})
+	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
+		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
 	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
 	sess.Close()
@@ -205,11 +202,18 @@ func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder
 	if err != nil {
 		return nil, nil, err
 	}
-	return rs, routes.AccountRecorder(cfg, store, stateDir, sel.Profile, a.warnLine), nil
+	return rs, routes.AccountRecorder(cfg, store, stateDir, sel.Profile, a.notifyLine), nil
 }
 
-// warnLine prints a line routes hands back ("warning: …") the way oauth-mux prints its own.
-func (a *App) warnLine(line string) { fmt.Fprintf(a.Stdio.Err, "oauth-mux: %s\n", line) }
+// runOptions is what routes needs of this invocation to prepare routes: its environment, working
+// directory, version and state dir, and where lines for the user go.
+func (a *App) runOptions(stateDir string, notify func(string)) routes.RunOptions {
+	wd, _ := os.Getwd()
+	return routes.RunOptions{Env: a.Env, Dir: wd, Version: Version(), StateDir: stateDir, Notify: notify}
+}
+
+// notifyLine prints a line routes hands back ("warning: …", "hint: …") the way oauth-mux prints its own.
+func (a *App) notifyLine(line string) { fmt.Fprintf(a.Stdio.Err, "oauth-mux: %s\n", line) }
 
 func usageError(msg string) error { return Errorf(omux.ExitUsage, nil, "%s", msg) }
 

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -31,11 +30,7 @@ func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
 	for _, w := range store.Warnings() {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
 	}
-	wd, _ := os.Getwd()
-	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{
-		Env: app.Env, Dir: wd, Version: Version(), StateDir: stateDir,
-		Notify: func(line string) { fmt.Fprintf(app.Stdio.Err, "oauth-mux: %s\n", line) },
-	})
+	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{RunOptions: app.runOptions(stateDir, app.notifyLine)})
 	if app.JSON {
 		if err := writeJSON(app.Stdio.Out, rep); err != nil {
 			return err

@@ -20,16 +20,22 @@ import (
 
 // ExecOptions are the exec flags and the world the planner prepares attempts in.
 type ExecOptions struct {
-	Argv     []string
-	Env      []string // the parent's environment
-	Dir      string
-	Version  string
-	StateDir string
+	RunOptions
+	Argv []string
 	// MaxAttempts is --max-attempts (0: every candidate).
 	MaxAttempts int
 	Wait        bool
 	WaitMax     time.Duration
 	Nested      bool
+}
+
+// RunOptions is what every command that prepares routes (exec, env, probe) hands routes: where it
+// runs, where state lives, how to talk to the user, and the clock.
+type RunOptions struct {
+	Env      []string // the parent's environment
+	Dir      string
+	Version  string
+	StateDir string
 	// Notify prints a line for the user (cmd adds "oauth-mux: "); nil drops it.
 	Notify func(string)
 	// Now is the clock; nil means time.Now. Loc is the zone for reset times without one.
@@ -37,6 +43,27 @@ type ExecOptions struct {
 	Loc *time.Location
 	// Refresh configures token refresh (tests point it at a loopback server).
 	Refresh *inject.RefreshOptions
+}
+
+// defaults fills the clock and the zone.
+func (o *RunOptions) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Loc == nil {
+		o.Loc = time.Local
+	}
+}
+
+// request is what inject.Prepare needs for route r of plan: the one place a route becomes a
+// credential request. attempt is the attempt's number (0 outside exec).
+func (o *RunOptions) request(cfg *config.Config, plan *Plan, r Route, attempt int) inject.Request {
+	return inject.Request{
+		Env: o.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
+		ConfigDirEnv: cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
+		Capability: r.Capability, Profile: plan.Profile, Attempt: attempt, Version: o.Version,
+		StateDir: o.StateDir, Now: o.Now, Refresh: o.Refresh,
+	}
 }
 
 // Attempt is one prepared run of the user's command on one route.
@@ -176,12 +203,7 @@ type Planner struct {
 
 // NewPlanner prepares a planner for one exec run.
 func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOptions) *Planner {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Loc == nil {
-		opts.Loc = time.Local
-	}
+	opts.defaults()
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
 		last: map[string]string{}, credErr: map[string]*inject.CredentialError{},
@@ -374,12 +396,7 @@ func credentialFingerprint(r Route) string {
 }
 
 func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
-	req := inject.Request{
-		Env: p.opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
-		ConfigDirEnv: p.cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
-		Capability: r.Capability, Profile: p.plan.Profile, Attempt: p.started + 1, Version: p.opts.Version,
-		StateDir: p.opts.StateDir, Now: p.opts.Now, Refresh: p.opts.Refresh,
-	}
+	req := p.opts.request(p.cfg, p.plan, r, p.started+1)
 	prep, err := inject.Prepare(ctx, req)
 	RecordRefresh(p.rec, r, prep, err)
 	if err != nil {

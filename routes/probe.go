@@ -17,18 +17,9 @@ import (
 
 // ProbeOptions are the world `oauth-mux probe` runs in.
 type ProbeOptions struct {
-	Env      []string // the parent's environment
-	Dir      string
-	Version  string
-	StateDir string
-	// Notify prints a line for the user (cmd adds "oauth-mux: "); nil drops it.
-	Notify func(string)
-	// Now is the clock; nil means time.Now. Loc is the zone for reset times without one.
-	Now func() time.Time
-	Loc *time.Location
-	// HTTPClient sends HTTP probes (nil: the default client); Refresh configures token refresh.
+	RunOptions
+	// HTTPClient sends HTTP probes (nil: the default client).
 	HTTPClient *http.Client
-	Refresh    *inject.RefreshOptions
 }
 
 // Outcomes of one route in a probe run.
@@ -83,12 +74,7 @@ const (
 // tried when that was a secret (202), refresh (203) or network (204) failure — the account is not
 // shown to be at fault, so the cause's code says what to fix — and a *NoRouteError (201) else.
 func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Store, opts ProbeOptions) (ProbeReport, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Loc == nil {
-		opts.Loc = time.Local
-	}
+	opts.defaults()
 	rep := ProbeReport{Profile: plan.Profile, Label: plan.Label, Routes: []ProbeRoute{}}
 	h, err := store.Load()
 	if err != nil || h == nil {
@@ -184,12 +170,7 @@ func (pr ProbeRoute) describe() string {
 
 func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder, opts ProbeOptions, r Route, pr *ProbeRoute) {
 	now := opts.Now()
-	prep, err := inject.Prepare(ctx, inject.Request{
-		Env: opts.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
-		ConfigDirEnv: cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
-		Capability: r.Capability, Profile: plan.Profile, Version: opts.Version,
-		StateDir: opts.StateDir, Now: opts.Now, Refresh: opts.Refresh,
-	})
+	prep, err := inject.Prepare(ctx, opts.request(cfg, plan, r, 0))
 	var ce *inject.CredentialError
 	switch {
 	case errors.As(err, &ce):

@@ -55,7 +55,7 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := state.Open(stateDir)
-	rep, _ := Probe(context.Background(), cfg, plan, store, ProbeOptions{StateDir: stateDir})
+	rep, _ := Probe(context.Background(), cfg, plan, store, ProbeOptions{RunOptions: RunOptions{StateDir: stateDir}})
 	if len(rep.Routes) != 1 || rep.Routes[0].Verdict == nil || rep.Routes[0].Verdict.Class != classify.Dead {
 		t.Fatalf("probe report: %+v", rep.Routes)
 	}
