@@ -18,7 +18,7 @@ var allowedImports = map[string][]string{
 	"state":     {"classify", "internal/omux"},
 	"policy":    {"classify", "config", "providers", "internal/omux"},
 	"inject":    {"config", "providers", "state", "classify", "internal/omux"},
-	"routes":    {"config", "providers", "state", "policy", "inject", "classify", "internal/omux"},
+	"routes":    {"config", "providers", "state", "policy", "inject", "classify", "supervise", "internal/omux"},
 	"supervise": {"classify", "internal/omux", "internal/lookpath"},
 	"examples":  {},
 }

@@ -89,7 +89,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
 	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
-	res := supervise.Loop(ctx, sess, &loopPlanner{p: planner}, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
+	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
 	sess.Close()
 
 	if c.JSONReport != "" {
@@ -109,47 +109,6 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 		return Exit(res.ExitCode)
 	}
 	return nil
-}
-
-// loopPlanner adapts routes.Planner to the interface supervise defines, so neither imports the other.
-type loopPlanner struct {
-	p *routes.Planner
-	// attempts maps supervise's copies back to the planner's.
-	attempts map[int]*routes.Attempt
-}
-
-func (l *loopPlanner) Next(ctx context.Context) (supervise.Attempt, supervise.Decision, error) {
-	a, stop, err := l.p.Next(ctx)
-	switch {
-	case err != nil:
-		return supervise.Attempt{}, supervise.Decision{}, err
-	case stop != nil && stop.Err != nil:
-		return supervise.Attempt{}, supervise.Decision{Action: supervise.Exit, Err: stop.Err}, nil
-	case stop != nil:
-		return supervise.Attempt{}, supervise.Decision{Action: supervise.Wait, WaitUntil: stop.WaitUntil, WaitFor: stop.WaitFor}, nil
-	}
-	if l.attempts == nil {
-		l.attempts = map[int]*routes.Attempt{}
-	}
-	l.attempts[a.Number] = a
-	return supervise.Attempt{Argv: a.Argv, Env: a.Env, Dir: a.Dir, Matcher: a.Matcher, Batch: a.Batch, Label: a.Label(), Number: a.Number},
-		supervise.Decision{Action: supervise.Run}, nil
-}
-
-func (l *loopPlanner) Record(ctx context.Context, sa supervise.Attempt, o supervise.Outcome) supervise.Decision {
-	a := l.attempts[sa.Number]
-	delete(l.attempts, sa.Number)
-	step := l.p.Record(ctx, a, routes.Ended{
-		ExitCode: o.ExitCode, Signal: int(o.Signal), Evidence: o.Evidence, StartedAt: o.StartedAt,
-		Duration: o.Duration, StoppedOnLimit: o.StoppedOnLimit, StartErr: o.Err,
-	})
-	if o.Err != nil {
-		return supervise.Decision{Action: supervise.Exit, ExitCode: o.ExitCode, Err: o.Err}
-	}
-	if step.Action == routes.StepRetry {
-		return supervise.Decision{Action: supervise.Retry, Message: step.Message}
-	}
-	return supervise.Decision{Action: supervise.Done, Message: step.Message}
 }
 
 // State is the state dir (created 0700) and its health store.

@@ -16,6 +16,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
 // ExecOptions are the exec flags and the world the planner prepares attempts in.
@@ -82,43 +83,6 @@ type Attempt struct {
 
 // Label names the attempt in messages.
 func (a *Attempt) Label() string { return a.Route.Key() }
-
-// Ended is how an attempt ended, as the supervisor saw it.
-type Ended struct {
-	ExitCode int
-	Signal   int
-	// Evidence is what the taps saw (hits, structured results, the live limit); its exit status and
-	// signal are taken from ExitCode and Signal.
-	Evidence       classify.Evidence
-	StartedAt      time.Time
-	Duration       time.Duration
-	StoppedOnLimit bool
-	// StartErr is set when the program could not be started (exit 126/127): no route's fault.
-	StartErr error
-}
-
-// StepAction is what the run does after an attempt.
-type StepAction int
-
-const (
-	// StepFinish ends the run with the child's status.
-	StepFinish StepAction = iota
-	// StepRetry asks Next for another route.
-	StepRetry
-)
-
-// Step is the planner's decision after an attempt, with a line for the user.
-type Step struct {
-	Action  StepAction
-	Message string
-}
-
-// Stop says Next has no attempt to give: wait until a reset, or end with Err.
-type Stop struct {
-	WaitUntil time.Time
-	WaitFor   string
-	Err       error
-}
 
 // NoRouteError ends a run when no route is left (exit 201). Lines are the per-route explanations.
 type NoRouteError struct {
@@ -199,6 +163,8 @@ type Planner struct {
 	// refreshErr is the last refresh that failed without a verdict; it is the exit cause when no
 	// route is left.
 	refreshErr *inject.RefreshError
+	// running maps the attempts handed to the loop, by number, back to their routes.
+	running map[int]*Attempt
 }
 
 // NewPlanner prepares a planner for one exec run.
@@ -206,7 +172,7 @@ func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOpt
 	opts.defaults()
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
-		last: map[string]string{}, credErr: map[string]*inject.CredentialError{},
+		last: map[string]string{}, credErr: map[string]*inject.CredentialError{}, running: map[int]*Attempt{},
 		report: Report{Version: 1, Profile: plan.Label}}
 }
 
@@ -225,12 +191,25 @@ func (p *Planner) attemptCap() int {
 	return c
 }
 
-// Next prepares the next usable route. It returns either an attempt or a Stop.
-func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
+// Next implements supervise.Planner: the next usable route prepared as an attempt (Run), or a
+// decision to wait for a reset or to end with a *NoRouteError (Exit).
+func (p *Planner) Next(ctx context.Context) (supervise.Attempt, supervise.Decision, error) {
+	a, d, err := p.next(ctx)
+	if err != nil || a == nil {
+		return supervise.Attempt{}, d, err
+	}
+	p.running[a.Number] = a
+	return supervise.Attempt{Argv: a.Argv, Env: a.Env, Dir: a.Dir, Matcher: a.Matcher, Batch: a.Batch,
+		Label: a.Label(), Number: a.Number}, d, nil
+}
+
+// next prepares the next usable route: an attempt with Action Run, or no attempt and a Wait or
+// Exit decision.
+func (p *Planner) next(ctx context.Context) (*Attempt, supervise.Decision, error) {
 	now := p.opts.Now()
 	h, err := p.prepareOrder(now)
 	if err != nil {
-		return nil, nil, err
+		return nil, supervise.Decision{}, err
 	}
 	for _, r := range p.order {
 		if p.tried[r.Key()] || p.skipProv[r.Provider] {
@@ -249,14 +228,14 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 			break // the rest are listed as "not tried: attempt limit reached"
 		}
 		if err := inject.CheckNesting(p.opts.Env, r.Provider, p.opts.Nested); err != nil {
-			return nil, nil, err
+			return nil, supervise.Decision{}, err
 		}
 		p.tried[r.Key()] = true
 		a, err := p.prepare(ctx, r)
 		if err != nil && ctx.Err() != nil {
 			// Cancelled (the user's ^C while a secret command or a refresh ran): no evidence about
 			// the account.
-			return nil, nil, ctx.Err()
+			return nil, supervise.Decision{}, ctx.Err()
 		}
 		var ce *inject.CredentialError
 		var re *inject.RefreshError
@@ -273,7 +252,7 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 			p.notify("%s: %s", r.Key(), re.Error())
 			continue
 		case err != nil:
-			return nil, nil, err
+			return nil, supervise.Decision{}, err
 		case a == nil: // the spend guard, after reading the credential
 			continue
 		}
@@ -282,7 +261,7 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 			// fixed it (SPEC §8.3); reading it now is that evidence, so the account is tried again.
 			p.update(func(h *state.Health) { h.Revive(r.AccountKey(), "credential_readable", now) })
 		}
-		return a, nil, nil
+		return a, supervise.Decision{Action: supervise.Run}, nil
 	}
 	return nil, p.noRoute(now), nil
 }
@@ -292,13 +271,13 @@ func (p *Planner) Next(ctx context.Context) (*Attempt, *Stop, error) {
 // so nothing is judged or written back here; a credential a CLI changed in the managed dir is taken
 // at the next run (Prepared.Pending). When nothing is left the error is Next's *NoRouteError.
 func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, error) {
-	a, stop, err := p.Next(ctx)
+	a, d, err := p.next(ctx)
 	switch {
 	case err != nil:
 		return nil, Route{}, err
-	case stop != nil && stop.Err != nil:
-		return nil, Route{}, stop.Err
-	case stop != nil:
+	case d.Action == supervise.Exit:
+		return nil, Route{}, d.Err
+	case d.Action == supervise.Wait:
 		// Only ExecOptions.Wait asks to wait, and env has no --wait: say what is left instead.
 		p.opts.Wait = false
 		return nil, Route{}, p.noRoute(p.opts.Now()).Err
@@ -451,8 +430,15 @@ func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time
 	}
 }
 
-// Record judges an ended attempt, records it, and decides the next step.
-func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
+// Record implements supervise.Planner: it judges an ended attempt, records it, and decides the next
+// step (Retry on another route, Done with the child's status, or Exit when the program could not be
+// started).
+func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.Outcome) supervise.Decision {
+	a := p.running[sa.Number]
+	delete(p.running, sa.Number)
+	if a == nil {
+		return supervise.Decision{Action: supervise.Done}
+	}
 	now := p.opts.Now()
 	if a.prepared != nil {
 		res, err := a.prepared.WriteBack(ctx)
@@ -462,12 +448,13 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 			p.notify("%s", w)
 		}
 	}
-	if e.StartErr != nil {
+	if e.Err != nil {
+		// The program could not be started (126/127): no route's fault, and cmd reports the error.
 		p.addReport(a, e, classify.Verdict{Class: classify.ChildFailure}, "finish")
-		return Step{Action: StepFinish}
+		return supervise.Decision{Action: supervise.Exit, ExitCode: e.ExitCode, Err: e.Err}
 	}
 	cev := e.Evidence
-	cev.ExitCode, cev.Signal, cev.Stopped = e.ExitCode, e.Signal, e.StoppedOnLimit && cev.Live != nil
+	cev.ExitCode, cev.Signal, cev.Stopped = e.ExitCode, int(e.Signal), e.StoppedOnLimit && cev.Live != nil
 	v := classify.Judge(cev, a.Matcher, now, p.opts.Loc)
 	v.Source = classify.SourceChildOutput
 	// --on-limit ignore: the limit an interactive child showed is recorded, while the child's own
@@ -505,7 +492,7 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 	p.addReport(a, e, recorded, decision)
 	p.last[r.Key()] = describe(recorded)
 	if ignored {
-		return Step{Action: StepFinish, Message: r.Key() + " " + describe(recorded) + "; not restarting: the child went on and its own exit decides"}
+		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + describe(recorded) + "; not restarting: the child went on and its own exit decides"}
 	}
 
 	switch d.Action {
@@ -518,12 +505,12 @@ func (p *Planner) Record(ctx context.Context, a *Attempt, e Ended) Step {
 			why = string(v.Class)
 		}
 		p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why})
-		return Step{Action: StepRetry, Message: r.Key() + " " + describe(v)}
+		return supervise.Decision{Action: supervise.Retry, Message: r.Key() + " " + describe(v)}
 	}
 	if d.Why != "" {
-		return Step{Action: StepFinish, Message: r.Key() + " " + describe(v) + "; not restarting: " + d.Why}
+		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + describe(v) + "; not restarting: " + d.Why}
 	}
-	return Step{Action: StepFinish}
+	return supervise.Decision{Action: supervise.Done}
 }
 
 func describe(v classify.Verdict) string {
@@ -549,7 +536,7 @@ func (p *Planner) update(fn func(*state.Health)) {
 }
 
 // noRoute explains why nothing is left and decides about --wait.
-func (p *Planner) noRoute(now time.Time) *Stop {
+func (p *Planner) noRoute(now time.Time) supervise.Decision {
 	h, err := p.store.Load()
 	if err != nil || h == nil {
 		h = state.NewHealth()
@@ -611,17 +598,17 @@ func (p *Planner) noRoute(now time.Time) *Stop {
 		nre.Lines = append(nre.Lines, l.text)
 	}
 	if c := p.attemptCap(); c > 0 && p.started >= c {
-		return &Stop{Err: nre}
+		return supervise.Decision{Action: supervise.Exit, Err: nre}
 	}
 	w := policy.NoRouteLeft(p.opts.Wait, p.opts.WaitMax, now, earliest)
 	if w.Wait {
 		// After the wait every route is worth another look.
 		clear(p.tried)
 		clear(p.skipProv)
-		return &Stop{WaitUntil: w.Until, WaitFor: earliestKey}
+		return supervise.Decision{Action: supervise.Wait, WaitUntil: w.Until, WaitFor: earliestKey}
 	}
 	nre.Why = w.Why
-	return &Stop{Err: nre}
+	return supervise.Decision{Action: supervise.Exit, Err: nre}
 }
 
 // deadLogins are the login commands of the providers whose accounts among rs are dead, once each.
@@ -669,10 +656,10 @@ type ReportVerdict struct {
 	ResetAt *time.Time `json:"reset_at"`
 }
 
-func (p *Planner) addReport(a *Attempt, e Ended, v classify.Verdict, decision string) {
+func (p *Planner) addReport(a *Attempt, e supervise.Outcome, v classify.Verdict, decision string) {
 	p.report.Attempts = append(p.report.Attempts, ReportAttempt{
 		Attempt: a.Number, Provider: a.Route.Provider, Account: a.Route.Account, Capability: a.Route.Capability,
-		StartedAt: e.StartedAt.UTC(), DurationMS: e.Duration.Milliseconds(), ExitCode: e.ExitCode, Signal: e.Signal,
+		StartedAt: e.StartedAt.UTC(), DurationMS: e.Duration.Milliseconds(), ExitCode: e.ExitCode, Signal: int(e.Signal),
 		Verdict:  ReportVerdict{Class: string(v.Class), Reason: string(v.Reason), Rule: v.Rule, ResetAt: utc(v.ResetAt)},
 		Decision: decision,
 	})
