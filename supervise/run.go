@@ -16,6 +16,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/lookpath"
 )
 
 // Attempt is one run of the user's command, as the planner prepared it.
@@ -63,19 +64,10 @@ type Outcome struct {
 
 // ExecError says the program could not be started. Its ExitCode is 127 (not found) or 126 (found but
 // not runnable), as shells do.
-type ExecError struct {
-	Name string
-	Code int
-	// What is the short cause shown after the name ("command not found", "permission denied").
-	What string
-	Err  error
-}
-
-func (e *ExecError) Error() string { return e.Name + ": " + e.What }
-func (e *ExecError) Unwrap() error { return e.Err }
-
-// ExitCode maps the error to the shell's status.
-func (e *ExecError) ExitCode() int { return e.Code }
+//
+// It is internal/lookpath's error: the search that finds the program and the start that runs it
+// report the same way.
+type ExecError = lookpath.Error
 
 // Timings of the supervisor; variables so that tests can shorten them.
 var (

@@ -8,7 +8,8 @@ package lookpath
 
 import "os/exec"
 
-// Error is a program that cannot be run, with the status a shell gives for it: 127 when nothing by
+// Error is a program that cannot be run (not found, or found and refused by the system when started),
+// with the status a shell gives for it: 127 when nothing by
 // that name was found, 126 when a match exists but cannot be executed (no execute permission, a
 // directory). It matches exec.ErrNotFound either way: there is no program to run.
 type Error struct {
@@ -21,6 +22,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Name + ": " + e.What }
 func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode is the shell's status for it (126 or 127).
+func (e *Error) ExitCode() int { return e.Code }
 
 // Is makes every *Error an exec.ErrNotFound for callers that only ask whether a program is there.
 func (e *Error) Is(target error) bool { return target == exec.ErrNotFound }
