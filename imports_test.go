@@ -16,7 +16,7 @@ var allowedImports = map[string][]string{
 	"providers": {"classify", "internal/omux", "internal/lookpath"},
 	"config":    {"providers", "classify", "internal/omux"},
 	"state":     {"classify", "internal/omux"},
-	"policy":    {"classify", "config", "providers", "internal/omux"},
+	"policy":    {"classify", "config", "providers", "supervise", "internal/omux"},
 	"inject":    {"config", "providers", "state", "classify", "internal/omux"},
 	"routes":    {"config", "providers", "state", "policy", "inject", "classify", "supervise", "internal/omux"},
 	"supervise": {"classify", "internal/omux", "internal/lookpath"},

@@ -89,7 +89,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
 	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
-	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{MaxAttempts: c.MaxAttempts})
+	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
 
 	if c.JSONReport != "" {

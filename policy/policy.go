@@ -7,12 +7,14 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
 // Action is what the attempt loop does next.
@@ -32,7 +34,7 @@ type Situation struct {
 	Verdict classify.Verdict
 	// AttemptsLeft is how many more attempts --max-attempts and the strategy's max_retries allow.
 	AttemptsLeft int
-	// Replayable is false when stdin was consumed and could not be buffered (over 8 MiB).
+	// Replayable is false when stdin was consumed and could not be buffered (supervise.Outcome.Replayable).
 	Replayable bool
 	// StoppedOnLimit is true when the loop stopped a running child because its output showed a limit.
 	StoppedOnLimit bool
@@ -54,7 +56,7 @@ func After(s Situation) Decision {
 		return Decision{Action: Finish, Why: "no attempts left (--max-attempts or the strategy's max_retries)"}
 	}
 	if !s.Replayable {
-		return Decision{Action: Finish, Why: "stdin was larger than the 8 MiB replay buffer, so the command cannot be restarted"}
+		return Decision{Action: Finish, Why: fmt.Sprintf("stdin was larger than %d MiB and cannot be replayed", supervise.StdinReplayLimit>>20)}
 	}
 	if s.Verdict.Class == classify.ProviderDegraded {
 		return Decision{Action: SkipProvider}

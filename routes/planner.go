@@ -469,7 +469,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	if c := p.attemptCap(); c > 0 {
 		left = c - p.started
 	}
-	d := policy.After(policy.Situation{Verdict: v, AttemptsLeft: left, Replayable: true, StoppedOnLimit: e.StoppedOnLimit})
+	d := policy.After(policy.Situation{Verdict: v, AttemptsLeft: left, Replayable: e.Replayable, StoppedOnLimit: e.StoppedOnLimit})
 	decision := string(d.Action)
 
 	exit := e.ExitCode

@@ -64,7 +64,7 @@ func outcome(a supervise.Attempt, code int, stderr string) supervise.Outcome {
 	tap := a.Matcher.Tap(classify.Stderr, nil)
 	_, _ = tap.Write([]byte(stderr))
 	tap.Flush()
-	return supervise.Outcome{ExitCode: code, Evidence: classify.Evidence{Hits: tap.Hits()}}
+	return supervise.Outcome{ExitCode: code, Evidence: classify.Evidence{Hits: tap.Hits()}, Replayable: true}
 }
 
 func (f *plannerFixture) liveness(key string) state.Liveness {
@@ -77,8 +77,9 @@ func (f *plannerFixture) liveness(key string) state.Liveness {
 
 // TestPlannerNextRecord drives the planner as the supervisor's loop does, over a real store and a
 // fixed clock: the limit on a1 fails over to a2, a success ends the run and wins affinity, a child
-// that exits 0 after printing limit words is never run again, and with every route spent Next ends
-// the run with the 201 error.
+// that exits 0 after printing limit words is never run again, a start error is no route's fault, a
+// limit with stdin that cannot be replayed ends the run, and with every route spent Next ends the
+// run with the 201 error.
 func TestPlannerNextRecord(t *testing.T) {
 	f := newPlannerFixture(t)
 	p := f.planner()
@@ -135,12 +136,22 @@ func TestPlannerNextRecord(t *testing.T) {
 		t.Fatalf("start error: %+v", d)
 	}
 
-	// a2 hits its limit too: nothing is left, and Next ends the run with the no-route error.
+	// stdin that could not be kept for a replay: the limit is recorded, but the run ends on it.
 	p = f.planner()
-	a, _, _ = p.Next(t.Context())
-	if d := p.Record(t.Context(), a, outcome(a, 1, codexLimit)); d.Action != supervise.Retry {
-		t.Fatalf("a2's limit: %+v", d)
+	a, d, err = p.Next(t.Context())
+	if err != nil || d.Action != supervise.Run {
+		t.Fatalf("Next: %+v %v", d, err)
 	}
+	o := outcome(a, 1, codexLimit)
+	o.Replayable = false
+	if d := p.Record(t.Context(), a, o); d.Action != supervise.Done ||
+		!strings.HasSuffix(d.Message, "; not restarting: stdin was larger than 8 MiB and cannot be replayed") {
+		t.Fatalf("non-replayable stdin: %v %q", d.Action, d.Message)
+	}
+
+	// Both accounts are in their windows now: Next ends the next run with the no-route error.
+	f.now = f.now.Add(time.Minute)
+	p = f.planner()
 	_, d, err = p.Next(t.Context())
 	var nre *NoRouteError
 	if err != nil || d.Action != supervise.Exit || !errors.As(d.Err, &nre) || nre.ExitCode() != 201 {

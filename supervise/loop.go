@@ -69,12 +69,9 @@ type Planner interface {
 	Record(ctx context.Context, a Attempt, o Outcome) Decision
 }
 
-// LoopOptions tune Loop.
+// LoopOptions tune Loop. How many attempts a run may make, and whether a non-replayable stdin allows
+// another, is the planner's to decide (Outcome.Replayable tells it).
 type LoopOptions struct {
-	// MaxAttempts caps the number of children started (--max-attempts); 0 leaves the bound to the
-	// planner (every candidate route, a strategy's max_retries). When the cap is reached a Retry becomes
-	// Done with the last child's status and a message.
-	MaxAttempts int
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -219,23 +216,6 @@ func Loop(ctx context.Context, s *Session, p Planner, opts LoopOptions) Result {
 		}
 		switch d.Action {
 		case Retry, Wait:
-			why := ""
-			switch {
-			case opts.MaxAttempts > 0 && res.Attempts >= opts.MaxAttempts:
-				why = fmt.Sprintf("no attempts left (--max-attempts %d)", opts.MaxAttempts)
-			case s.replay != nil && !s.replay.replayable():
-				why = fmt.Sprintf("not restarting: stdin was larger than %d MiB and cannot be replayed",
-					stdinReplayLimit>>20)
-			}
-			if why != "" {
-				msg := why
-				if d.Message != "" {
-					msg = d.Message + "; " + why
-				}
-				s.notice("%s", msg)
-				res.ExitCode = o.ExitCode
-				return res
-			}
 			if d.Action == Wait {
 				if d.Message != "" {
 					s.notice("%s", d.Message)

@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// stdinReplayLimit is how much non-terminal stdin is kept so that a restarted attempt sees it again
+// StdinReplayLimit is how much non-terminal stdin is kept so that a restarted attempt sees it again
 // (SPEC §6.2 step 4). Past it the run is not repeatable.
-const stdinReplayLimit = 8 << 20
+const StdinReplayLimit = 8 << 20
 
 // replay is stdin that is not a terminal: read lazily (only when a child has consumed everything read so
 // far), kept up to limit bytes, and replayed from the start to every attempt. One background reader

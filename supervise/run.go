@@ -60,6 +60,9 @@ type Outcome struct {
 	// Err is set when the program could not be started (*ExecError); the child's own failure is not an
 	// error.
 	Err error
+	// Replayable says a restarted attempt would see the same stdin: nothing was read, or all that was
+	// read is still buffered (at most StdinReplayLimit). The planner's policy decides what follows.
+	Replayable bool
 }
 
 // ExecError says the program could not be started. Its ExitCode is 127 (not found) or 126 (found but
@@ -106,7 +109,10 @@ func envLookup(env []string, key string) (string, bool) {
 // as an Outcome with ExitCode 126/127 and Err.
 func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 	o.StartedAt = time.Now()
-	defer func() { o.Duration = time.Since(o.StartedAt) }()
+	defer func() {
+		o.Duration = time.Since(o.StartedAt)
+		o.Replayable = s.replay == nil || s.replay.replayable()
+	}()
 	fail := func(err error) Outcome {
 		var ee *ExecError
 		if !errors.As(err, &ee) {

@@ -204,7 +204,7 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 	ring := newInputRing()
 	s.input = ring
 	if s.in != nil && !s.inTTY {
-		s.replay = newReplay(s.reader(s.in), stdinReplayLimit, ring)
+		s.replay = newReplay(s.reader(s.in), StdinReplayLimit, ring)
 	}
 	if s.stdinPTY {
 		fd := fdOf(s.inFile)

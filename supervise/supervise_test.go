@@ -190,34 +190,24 @@ func TestStdinReplayAcrossRetry(t *testing.T) {
 	}
 }
 
-func TestStdinOverflowStopsRestart(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), stdinReplayLimit+1024)
+// TestStdinOverflowIsNotReplayable: past the replay limit the outcome says stdin cannot be replayed
+// (the planner's policy then ends the run; routes' planner test and the e2e suite assert that).
+func TestStdinOverflowIsNotReplayable(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), StdinReplayLimit+1024)
 	var errb syncBuf
 	s := newSession(t, SessionOptions{Stdin: bytes.NewReader(big), Stdout: io.Discard, Stderr: &errb,
 		PTY: PTYNever})
-	p := &scripted{
-		attempts:  []Attempt{fake("cat", "exit", "5"), fake("exit", "0")},
-		decisions: []Decision{{Action: Retry, Message: "fake rate_limited"}},
-	}
+	p := &scripted{attempts: []Attempt{fake("cat", "exit", "5")}}
 	res := Loop(context.Background(), s, p, LoopOptions{})
-	if res.ExitCode != 5 || res.Attempts != 1 {
-		t.Fatalf("result %+v, stderr %q", res, errb.String())
+	if res.ExitCode != 5 || res.Attempts != 1 || len(p.outcomes) != 1 || p.outcomes[0].Replayable {
+		t.Fatalf("result %+v, outcomes %+v, stderr %q", res, p.outcomes, errb.String())
 	}
-	if !strings.Contains(errb.String(), "oauth-mux: fake rate_limited; not restarting: stdin was larger than 8 MiB") {
-		t.Fatalf("stderr %q", errb.String())
-	}
-}
-
-func TestMaxAttempts(t *testing.T) {
-	var errb syncBuf
-	s := newSession(t, SessionOptions{Stderr: &errb, PTY: PTYNever})
-	p := &scripted{
-		attempts:  []Attempt{fake("exit", "4"), fake("exit", "0")},
-		decisions: []Decision{{Action: Retry, Message: "fake dead(token_revoked)"}},
-	}
-	res := Loop(context.Background(), s, p, LoopOptions{MaxAttempts: 1})
-	if res.ExitCode != 4 || res.Attempts != 1 || !strings.Contains(errb.String(), "--max-attempts 1") {
-		t.Fatalf("result %+v, stderr %q", res, errb.String())
+	// A small stdin stays replayable.
+	s = newSession(t, SessionOptions{Stdin: strings.NewReader("small\n"), Stdout: io.Discard, Stderr: &errb, PTY: PTYNever})
+	p = &scripted{attempts: []Attempt{fake("cat", "exit", "0")}}
+	Loop(context.Background(), s, p, LoopOptions{})
+	if len(p.outcomes) != 1 || !p.outcomes[0].Replayable {
+		t.Fatalf("small stdin: outcomes %+v", p.outcomes)
 	}
 }
 
