@@ -124,128 +124,142 @@ func nextStoppable(ctx context.Context, s *Session, p Planner) (Attempt, Decisio
 
 // Loop runs attempts until the planner is done (SPEC §6.2).
 func Loop(ctx context.Context, s *Session, p Planner, opts LoopOptions) Result {
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	var res Result
-	stopped := func() (Result, bool) {
-		if sig := s.stopSignal(); sig != 0 {
-			// No child to die of it: oauth-mux was told to stop between attempts.
-			res.ExitCode, res.ReraiseSignal = 128+int(sig), sig
-			return res, true
-		}
-		return res, false
-	}
-	pending := "" // a Retry message waiting for the next attempt's label
-	flushPending := func(next string) {
-		if pending == "" {
-			return
-		}
-		if next != "" {
-			s.notice("%s; trying %s", pending, next)
-		} else {
-			s.notice("%s", pending)
-		}
-		pending = ""
+	l := &loop{s: s, p: p, now: opts.Now}
+	if l.now == nil {
+		l.now = time.Now
 	}
 	for {
-		if r, ok := stopped(); ok {
-			flushPending("")
-			return r
+		a, d, end := l.next(ctx)
+		if end {
+			return l.res
 		}
-		if err := ctx.Err(); err != nil {
-			flushPending("")
-			res.ExitCode, res.Err = 1, err
-			return res
-		}
-		a, d, err := nextStoppable(ctx, s, p)
-		if r, ok := stopped(); ok {
-			// A stop signal arrived while the planner prepared (a refresh, a wait for an account
-			// lock): no child is started for it.
-			flushPending("")
-			return r
-		}
-		if err != nil {
-			flushPending("")
-			res.ExitCode, res.Err = exitCodeOf(err, 1), err
-			return res
-		}
-		switch d.Action {
-		case Run:
-		case Wait:
-			flushPending("")
-			if d.Message != "" {
-				s.notice("%s", d.Message)
-			}
-			if r, ok := s.wait(ctx, d, now); !ok {
-				res.ExitCode, res.ReraiseSignal, res.Err = r.ExitCode, r.ReraiseSignal, r.Err
-				return res
+		if d.Action != Run {
+			if l.settle(ctx, d, nil) {
+				return l.res
 			}
 			continue
-		case Exit, Done, Retry:
-			flushPending("")
-			if d.Message != "" {
-				s.notice("%s", d.Message)
-			}
-			res.ExitCode, res.Err = d.ExitCode, d.Err
-			if d.Action != Exit && res.Attempts > 0 {
-				res.ExitCode = res.Last.ExitCode
-			}
-			if d.Err != nil {
-				res.ExitCode = exitCodeOf(d.Err, d.ExitCode)
-			}
-			return res
 		}
-		flushPending(a.Label)
-		res.Attempts++
-		if a.Number == 0 {
-			a.Number = res.Attempts
-		}
-		o := s.Run(ctx, a)
-		res.Last = o
+		o := l.run(ctx, a)
 		d = p.Record(ctx, a, o)
-
 		if sig := s.stopSignal(); sig != 0 {
 			// The user asked oauth-mux to stop: whatever the verdict, no new attempt.
-			res.ExitCode = o.ExitCode
+			l.res.ExitCode = o.ExitCode
 			if o.Signal == sig {
-				res.ReraiseSignal = sig
+				l.res.ReraiseSignal = sig
 			}
-			return res
+			return l.res
 		}
-		switch d.Action {
-		case Retry, Wait:
-			if d.Action == Wait {
-				if d.Message != "" {
-					s.notice("%s", d.Message)
-				}
-				if r, ok := s.wait(ctx, d, now); !ok {
-					res.ExitCode, res.ReraiseSignal, res.Err = r.ExitCode, r.ReraiseSignal, r.Err
-					return res
-				}
-				continue
-			}
-			pending = d.Message
-		case Exit:
-			if d.Message != "" {
-				s.notice("%s", d.Message)
-			}
-			res.ExitCode, res.Err = d.ExitCode, d.Err
-			if d.Err != nil {
-				res.ExitCode = exitCodeOf(d.Err, d.ExitCode)
-			}
-			return res
-		default: // Done, or a Run that makes no sense after Record
-			if d.Message != "" {
-				s.notice("%s", d.Message)
-			}
-			// A program that could not be started (*ExecError, 126/127) is reported by cmd like any
-			// other error; a child's own failure is not an error.
-			res.ExitCode, res.Err = o.ExitCode, o.Err
-			return res
+		if d.Action == Retry {
+			l.pending = d.Message // printed with the next attempt's label
+			continue
+		}
+		if l.settle(ctx, d, &o) {
+			return l.res
 		}
 	}
+}
+
+// loop is one run of Loop: the session, the planner, and what the run has come to so far.
+type loop struct {
+	s   *Session
+	p   Planner
+	now func() time.Time
+	res Result
+	// pending is a Retry message waiting for the next attempt's label ("…; trying <label>").
+	pending string
+}
+
+// next asks the planner for the next attempt. end says the run is over (a stop signal, a cancelled
+// context, the planner's error), with res filled.
+func (l *loop) next(ctx context.Context) (Attempt, Decision, bool) {
+	if l.stopped() {
+		return Attempt{}, Decision{}, true
+	}
+	if err := ctx.Err(); err != nil {
+		l.flush("")
+		l.res.ExitCode, l.res.Err = 1, err
+		return Attempt{}, Decision{}, true
+	}
+	a, d, err := nextStoppable(ctx, l.s, l.p)
+	// A stop signal that arrived while the planner prepared (a refresh, a wait for an account lock)
+	// starts no child.
+	if l.stopped() {
+		return Attempt{}, Decision{}, true
+	}
+	if err != nil {
+		l.flush("")
+		l.res.ExitCode, l.res.Err = exitCodeOf(err, 1), err
+		return Attempt{}, Decision{}, true
+	}
+	return a, d, false
+}
+
+// stopped ends the run when oauth-mux was told to stop between attempts: no child to die of it.
+func (l *loop) stopped() bool {
+	sig := l.s.stopSignal()
+	if sig == 0 {
+		return false
+	}
+	l.flush("")
+	l.res.ExitCode, l.res.ReraiseSignal = 128+int(sig), sig
+	return true
+}
+
+// flush prints the pending Retry message, naming the attempt that follows when there is one.
+func (l *loop) flush(next string) {
+	switch {
+	case l.pending == "":
+		return
+	case next != "":
+		l.s.notice("%s; trying %s", l.pending, next)
+	default:
+		l.s.notice("%s", l.pending)
+	}
+	l.pending = ""
+}
+
+// run starts the attempt and returns how it ended.
+func (l *loop) run(ctx context.Context, a Attempt) Outcome {
+	l.flush(a.Label)
+	l.res.Attempts++
+	if a.Number == 0 {
+		a.Number = l.res.Attempts
+	}
+	o := l.s.Run(ctx, a)
+	l.res.Last = o
+	return o
+}
+
+// settle carries out a decision that starts no child: Wait sleeps until the reset (false: ask again),
+// anything else ends the run (true) with its status. last is the attempt the planner just judged (nil
+// when the decision came from Next): after it, Done ends with that child's own status and start error.
+func (l *loop) settle(ctx context.Context, d Decision, last *Outcome) (end bool) {
+	l.flush("")
+	if d.Message != "" {
+		l.s.notice("%s", d.Message)
+	}
+	if d.Action == Wait {
+		r, ok := l.s.wait(ctx, d, l.now)
+		if !ok {
+			l.res.ExitCode, l.res.ReraiseSignal, l.res.Err = r.ExitCode, r.ReraiseSignal, r.Err
+		}
+		return !ok
+	}
+	switch {
+	case d.Action != Exit && last != nil:
+		// A program that could not be started (*ExecError, 126/127) is reported by cmd like any other
+		// error; a child's own failure is not an error.
+		l.res.ExitCode, l.res.Err = last.ExitCode, last.Err
+		return true
+	case d.Action != Exit && l.res.Attempts > 0:
+		l.res.ExitCode, l.res.Err = l.res.Last.ExitCode, d.Err
+	default:
+		l.res.ExitCode, l.res.Err = d.ExitCode, d.Err
+	}
+	if d.Err != nil {
+		l.res.ExitCode = exitCodeOf(d.Err, d.ExitCode)
+	}
+	return true
 }
 
 // notice prints "oauth-mux: <line>" on stderr, with "\r\n" on a raw terminal.
