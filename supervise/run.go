@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/internal/lookpath"
 )
@@ -130,238 +129,27 @@ func (s *Session) Run(ctx context.Context, a Attempt) (o Outcome) {
 	if err != nil {
 		return fail(err)
 	}
-	cmd := &exec.Cmd{Path: path, Args: a.Argv, Env: a.Env, Dir: a.Dir, WaitDelay: drainTimeout}
-
-	// Only an interactive child (a TUI on the user's terminal) is watched while it runs.
-	live := s.interactive && !a.Batch
-	// The prompt in the arguments is the user's words too: a CLI echoes it into its transcript.
-	s.input.SetArgs(a.Argv[min(1, len(a.Argv)):])
-	limitCh := make(chan struct{}, 1)
-	onLimit := func() {
-		if s.opts.OnLimit == OnLimitRestart && live {
-			select {
-			case limitCh <- struct{}{}:
-			default:
-			}
-		}
-	}
-
-	// Closing wakeW and setting cut end the output copiers' reads (see waitCopies).
-	wakeR, wakeW, err := os.Pipe()
+	c, err := s.newChild(a, &exec.Cmd{Path: path, Args: a.Argv, Env: a.Env, Dir: a.Dir, WaitDelay: drainTimeout})
 	if err != nil {
 		return fail(err)
 	}
-	defer wakeR.Close()
-	defer wakeW.Close()
-	cut := new(atomic.Bool)
-	streamOf := func(f *os.File) io.Reader { return newStreamReader(f, wakeR, cut) }
-	var (
-		childEnds []*os.File // the child's copies, closed in the parent once it runs
-		readers   []*os.File // our read ends, forced shut if a grandchild keeps them open
-		copies    sync.WaitGroup
-		master    *os.File
-		feed      *feeder
-		taps      []tapWriter
-		fgFd      = -1
-	)
-	closeAll := func(fs []*os.File) {
-		for _, f := range fs {
-			_ = f.Close()
-		}
-	}
-	newPipe := func() (r, w *os.File, err error) {
-		r, w, err = os.Pipe()
-		if err == nil {
-			growPipe(w)
-			childEnds = append(childEnds, w)
-			readers = append(readers, r)
-		}
-		return
-	}
-	// stdin that is not a terminal: a pipe fed from the replay buffer.
-	var stdinW *os.File
-	pipeStdin := func() error {
-		if s.replay == nil {
-			return nil // nil Stdin: the child reads /dev/null
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			return err
-		}
-		cmd.Stdin, stdinW = r, w
-		childEnds = append(childEnds, r)
-		return nil
-	}
-	var errCopy func()
+	defer c.wakeR.Close()
+	defer c.wakeW.Close()
 	if s.usePTY {
-		m, slave, err := pty.Open()
-		if err != nil {
-			return fail(err)
-		}
-		master = m
-		childEnds = append(childEnds, slave)
-		s.resize(master)
-		cmd.Stdout = slave
-		ctty := 1
-		if s.stdinPTY {
-			cmd.Stdin, ctty = slave, 0
-		} else if err := pipeStdin(); err != nil {
-			closeAll(childEnds)
-			_ = master.Close()
-			return fail(err)
-		}
-		cmd.SysProcAttr = ptyProcAttr(ctty)
-		merged := s.opts.StderrMode == StderrPTY
-		stream := classify.Stdout
-		if merged {
-			cmd.Stderr = slave
-			stream = classify.AnyStream
-		}
-		t := newTap(a.Matcher, stream, s.input, onLimit)
-		taps = append(taps, t)
-		copies.Add(1)
-		go s.guard(func() { defer copies.Done(); copyOut(s.out, master, streamOf(master), t, false, false) })
-		if !merged {
-			r, w, err := newPipe()
-			if err != nil {
-				closeAll(childEnds)
-				_ = master.Close()
-				return fail(err)
-			}
-			cmd.Stderr = w
-			errCopy = func() { copyOut(s.errw, r, streamOf(r), taps[1], s.raw.Load() && s.errTTY, true) }
-			taps = append(taps, newTap(a.Matcher, classify.Stderr, s.input, onLimit))
-		}
+		err = c.setupPTY()
 	} else {
-		outR, outW, err := newPipe()
-		if err == nil {
-			var errW *os.File
-			var errR *os.File
-			errR, errW, err = newPipe()
-			cmd.Stdout, cmd.Stderr = outW, errW
-			if err == nil {
-				tOut := newTap(a.Matcher, classify.Stdout, s.input, onLimit)
-				tErr := newTap(a.Matcher, classify.Stderr, s.input, onLimit)
-				taps = append(taps, tOut, tErr)
-				copies.Add(1)
-				go s.guard(func() {
-					defer copies.Done()
-					copyOut(s.out, outR, streamOf(outR), tOut, false, true)
-				})
-				errCopy = func() { copyOut(s.errw, errR, streamOf(errR), tErr, false, true) }
-			}
-		}
-		if err == nil {
-			if s.stdinPass {
-				cmd.Stdin = s.inFile
-				cmd.SysProcAttr, fgFd = terminalProcAttr(s.inFile)
-			} else {
-				cmd.SysProcAttr = groupProcAttr()
-				err = pipeStdin()
-			}
-		}
-		if err != nil {
-			closeAll(childEnds)
-			closeAll(readers)
-			return fail(err)
-		}
+		err = c.setupPipes()
 	}
-	if errCopy != nil {
-		copies.Add(1)
-		go s.guard(func() { defer copies.Done(); errCopy() })
-	}
-
-	setDeathSignal(cmd.SysProcAttr)
-	waitCh := make(chan struct{})
-	var group *procGroup
-	group, err = startAndReap(cmd, waitCh)
-	closeAll(childEnds)
 	if err != nil {
-		// Copiers see EOF now that every write end is closed.
-		if stdinW != nil {
-			_ = stdinW.Close()
-		}
-		waitCopies(&copies, wakeW, cut)
-		if master != nil {
-			_ = master.Close()
-		}
-		closeAll(readers)
-		code, what := 126, "cannot run: "+err.Error()
-		if errors.Is(err, syscall.ENOENT) {
-			what = "cannot run: " + strings.TrimPrefix(err.Error(), "fork/exec ")
-		}
-		return fail(&ExecError{Name: a.Argv[0], Code: code, What: what, Err: err})
+		c.abandon()
+		return fail(err)
 	}
-	defer group.close()
-	s.setCurrent(master, group)
-	if stdinW != nil {
-		feed = s.replay.feed(stdinW)
+	if err := c.start(); err != nil {
+		return fail(err)
 	}
-	if sig := s.stopSignal(); sig != 0 {
-		// The signal arrived while we were starting the child; it was meant for it.
-		group.signal(sig)
-	}
-
-	var graceT, termT, killT <-chan time.Time
-	ctxDone := ctx.Done()
-wait:
-	for {
-		select {
-		case <-waitCh:
-			break wait
-		case <-limitCh:
-			if graceT == nil && !o.StoppedOnLimit {
-				graceT = time.After(stopGrace)
-			}
-		case <-graceT:
-			graceT = nil
-			select {
-			case <-waitCh:
-				break wait // it ended by itself after the notice: its own exit decides
-			default:
-			}
-			if !o.StoppedOnLimit {
-				o.StoppedOnLimit = true
-				group.signal(syscall.SIGINT)
-				termT = time.After(stopTermAfter)
-			}
-		case <-termT:
-			termT = nil
-			group.signal(syscall.SIGTERM)
-			killT = time.After(stopKillAfter)
-		case <-killT:
-			killT = nil
-			group.kill()
-		case <-ctxDone:
-			ctxDone = nil
-			group.signal(syscall.SIGTERM)
-			killT = time.After(ctxKillAfter)
-		}
-	}
-	if fgFd >= 0 {
-		restoreForeground(fgFd)
-	}
-	s.setCurrent(nil, nil)
-	// No process of the child's group outlives its leader (SPEC §6.1).
-	group.kill()
-	if feed != nil {
-		feed.halt()
-	}
-	waitCopies(&copies, wakeW, cut)
-	if master != nil {
-		_ = master.Close()
-	}
-	closeAll(readers)
-
-	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	switch {
-	case ws.Signaled():
-		o.Signal = ws.Signal()
-		o.ExitCode = 128 + int(o.Signal)
-	default:
-		o.ExitCode = ws.ExitStatus()
-	}
-	o.Evidence = buildEvidence(o.ExitCode, o.Signal, live, o.StoppedOnLimit, taps...)
+	defer c.group.close()
+	c.wait(ctx, &o)
+	c.collect(&o)
 	return o
 }
 
