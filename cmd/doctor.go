@@ -156,7 +156,7 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 					rep.RuntimeReady++
 				}
 				for _, w := range r.Warnings {
-					rep.Warnings = append(rep.Warnings, name+":"+acct+": "+w)
+					rep.Warnings = append(rep.Warnings, omux.Account(name, acct).String()+": "+w)
 				}
 			}
 		}

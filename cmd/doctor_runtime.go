@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"strings"
 
 	"github.com/oauth-mux/oauth-mux/routes"
@@ -66,10 +67,10 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 	rep := runtimeReport{Action: "runtime", Accounts: []routes.Readiness{}, RouteReports: []runtimeRoute{}, Next: []string{}}
 	type acct struct{ provider, account string }
 	var accts []acct
-	seen := map[string]bool{}
+	seen := map[omux.AccountKey]bool{}
 	add := func(p, a string) {
-		if !seen[p+":"+a] {
-			seen[p+":"+a] = true
+		if k := omux.Account(p, a); !seen[k] {
+			seen[k] = true
 			accts = append(accts, acct{p, a})
 		}
 	}
@@ -93,7 +94,7 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 	byKey := map[string]routes.Readiness{}
 	for _, a := range accts {
 		r := routes.CheckReadiness(cfg, a.provider, a.account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: dir})
-		byKey[a.provider+":"+a.account] = r
+		byKey[omux.Account(a.provider, a.account).String()] = r
 		rep.Accounts = append(rep.Accounts, r)
 		if r.Ready {
 			rep.ReadyAccounts++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"os/exec"
@@ -163,29 +164,9 @@ func repairCommand(s Selectors) string {
 func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, store *state.Store, e *routes.Explanation, t *routes.RouteReport, res *repairRunResult) {
 	cfg, _ := app.Config()
 	if t.Action.Kind == routes.ActRefresh {
-		if held, since := state.IsAccountLocked(stateDir, t.Provider, t.Account); held {
-			c.held(res, t, since)
-			return
-		}
-		plan, err := routes.Resolve(cfg, routes.Selector{Provider: t.Provider, Account: t.Account, Capability: t.Capability})
-		if err != nil || len(plan.Routes) == 0 {
-			res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("refresh of %s: %v", t.Key, err)
-			return
-		}
-		// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
-		// process must not hold it at the same time.
-		rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.notifyLine)
-		rr := routes.RefreshAccount(ctx, rec, plan.Routes[0], routes.RefreshOptions{Trigger: "repair",
-			SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
-		res.Refresh = &rr
-		if rr.ExitCode == 0 {
-			res.Outcome, res.OK, res.Message = routes.RepairSucceeded, true, fmt.Sprintf("%s refreshed", t.Key)
-			return
-		}
-		res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, rr.ExitCode, fmt.Sprintf("refresh of %s: %s", t.Key, rr.Message)
+		c.refresh(ctx, app, cfg, stateDir, store, e, t, res)
 		return
 	}
-
 	lock, err := state.LockAccount(ctx, stateDir, t.Provider, t.Account, false)
 	if err != nil {
 		var he *state.HeldError
@@ -197,19 +178,72 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 		return
 	}
 	defer lock.Release()
+	if !runLogin(ctx, app, t, res) {
+		return
+	}
+	// A login that exits 0 without leaving its session files behind did not log in (a cancelled
+	// device flow, a CLI that ignores the config dir variable).
+	rd := routes.CheckReadiness(cfg, t.Provider, t.Account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir})
+	for _, is := range rd.Issues {
+		if is.Kind == routes.IssueSessionFileMissing {
+			res.Outcome, res.ExitCode = routes.RepairFailed, 1
+			res.Message = fmt.Sprintf("%s exited 0 but the session file %s is still missing: %s is not repaired", t.Action.Argv[0], is.Detail, t.Key)
+			return
+		}
+	}
+	// The login succeeded: the account is usable again but unconfirmed until a run or probe says so.
+	now := time.Now()
+	if err := store.Update(func(h *state.Health) error {
+		h.Revive(omux.Account(t.Provider, t.Account).String(), "repaired", now)
+		return nil
+	}); err != nil {
+		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: health store: %v\n", err)
+	}
+	res.Outcome, res.OK = routes.RepairSucceeded, true
+	res.Message = fmt.Sprintf("%s repaired (%s)", t.Key, t.Action.Kind)
+	probe := fmt.Sprintf("oauth-mux route explain --provider %s --account %s", t.Provider, t.Account)
+	res.Next = []string{probe}
+}
 
+// refresh is the repair that is oauth-mux's own: a forced token refresh of the account.
+func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config, stateDir string, store *state.Store, e *routes.Explanation, t *routes.RouteReport, res *repairRunResult) {
+	if held, since := state.IsAccountLocked(stateDir, t.Provider, t.Account); held {
+		c.held(res, t, since)
+		return
+	}
+	plan, err := routes.Resolve(cfg, routes.Selector{Provider: t.Provider, Account: t.Account, Capability: t.Capability})
+	if err != nil || len(plan.Routes) == 0 {
+		res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("refresh of %s: %v", t.Key, err)
+		return
+	}
+	// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
+	// process must not hold it at the same time.
+	rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.notifyLine)
+	rr := routes.RefreshAccount(ctx, rec, plan.Routes[0], routes.RefreshOptions{Trigger: "repair",
+		SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
+	res.Refresh = &rr
+	if rr.ExitCode == 0 {
+		res.Outcome, res.OK, res.Message = routes.RepairSucceeded, true, fmt.Sprintf("%s refreshed", t.Key)
+		return
+	}
+	res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, rr.ExitCode, fmt.Sprintf("refresh of %s: %s", t.Key, rr.Message)
+}
+
+// runLogin runs the provider's login with the account's config dir, the terminal inherited (stdout
+// to stderr under --json). It reports false, with res filled, when the login did not succeed.
+func runLogin(ctx context.Context, app *App, t *routes.RouteReport, res *repairRunResult) bool {
 	a := t.Action
 	path, err := providers.LookPath(a.Argv[0], app.Getenv("PATH"))
 	if err != nil {
 		res.Outcome, res.ExitCode = routes.RepairExecutorNotFound, 127
 		res.Message = fmt.Sprintf("%s: command not found on PATH", a.Argv[0])
-		return
+		return false
 	}
 	// A login writes into the config dir; creating it is part of the confirmed repair.
 	for _, dir := range a.Env {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("config dir: %v", err)
-			return
+			return false
 		}
 	}
 	env := append([]string{}, app.Env...)
@@ -225,8 +259,7 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 	}
 	cmd.WaitDelay = 2 * time.Second
 	fmt.Fprintf(app.Stdio.Err, "oauth-mux: repairing %s: %s\n", t.Key, a.Command)
-	err = cmd.Run()
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		status := 1
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -236,30 +269,9 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 		}
 		res.Outcome, res.ExitCode = routes.RepairFailed, 1
 		res.Message = fmt.Sprintf("%s exited with status %d: %s is not repaired", a.Argv[0], status, t.Key)
-		return
+		return false
 	}
-	// A login that exits 0 without leaving its session files behind did not log in (a cancelled
-	// device flow, a CLI that ignores the config dir variable).
-	rd := routes.CheckReadiness(cfg, t.Provider, t.Account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir})
-	for _, is := range rd.Issues {
-		if is.Kind == routes.IssueSessionFileMissing {
-			res.Outcome, res.ExitCode = routes.RepairFailed, 1
-			res.Message = fmt.Sprintf("%s exited 0 but the session file %s is still missing: %s is not repaired", a.Argv[0], is.Detail, t.Key)
-			return
-		}
-	}
-	// The login succeeded: the account is usable again but unconfirmed until a run or probe says so.
-	now := time.Now()
-	if err := store.Update(func(h *state.Health) error {
-		h.Revive(t.Provider+":"+t.Account, "repaired", now)
-		return nil
-	}); err != nil {
-		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: health store: %v\n", err)
-	}
-	res.Outcome, res.OK = routes.RepairSucceeded, true
-	res.Message = fmt.Sprintf("%s repaired (%s)", t.Key, a.Kind)
-	probe := fmt.Sprintf("oauth-mux route explain --provider %s --account %s", t.Provider, t.Account)
-	res.Next = []string{probe}
+	return true
 }
 
 func (c *RepairRunCmd) held(res *repairRunResult, t *routes.RouteReport, since time.Time) {

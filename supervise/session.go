@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -137,29 +138,8 @@ func fdOf(f *os.File) int {
 // NewSession prepares the run: it decides pty or pipes, puts the terminal in raw mode when the child gets
 // a pty on it, starts the stdin pump and installs the signal handlers. Close undoes all of it.
 func NewSession(opts SessionOptions) (_ *Session, err error) {
-	if opts.PTY == "" {
-		opts.PTY = PTYAuto
-	}
-	if opts.StderrMode == "" {
-		opts.StderrMode = StderrPipe
-	}
-	if opts.OnLimit == "" {
-		opts.OnLimit = OnLimitRestart
-	}
-	switch opts.PTY {
-	case PTYAuto, PTYAlways, PTYNever:
-	default:
-		return nil, fmt.Errorf("--pty must be auto, always or never, not %q", opts.PTY)
-	}
-	switch opts.StderrMode {
-	case StderrPipe, StderrPTY:
-	default:
-		return nil, fmt.Errorf("--stderr must be pipe or pty, not %q", opts.StderrMode)
-	}
-	switch opts.OnLimit {
-	case OnLimitRestart, OnLimitIgnore:
-	default:
-		return nil, fmt.Errorf("--on-limit must be restart or ignore, not %q", opts.OnLimit)
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
 	s := &Session{
 		opts:    opts,
@@ -221,6 +201,22 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 	signal.Notify(s.sigCh, notified(s.usePTY)...)
 	go s.guard(s.signalLoop)
 	return s, nil
+}
+
+// check fills the defaults and refuses a mode that does not exist.
+func (opts *SessionOptions) check() error {
+	opts.PTY = cmp.Or(opts.PTY, PTYAuto)
+	opts.StderrMode = cmp.Or(opts.StderrMode, StderrPipe)
+	opts.OnLimit = cmp.Or(opts.OnLimit, OnLimitRestart)
+	switch {
+	case opts.PTY != PTYAuto && opts.PTY != PTYAlways && opts.PTY != PTYNever:
+		return fmt.Errorf("--pty must be auto, always or never, not %q", opts.PTY)
+	case opts.StderrMode != StderrPipe && opts.StderrMode != StderrPTY:
+		return fmt.Errorf("--stderr must be pipe or pty, not %q", opts.StderrMode)
+	case opts.OnLimit != OnLimitRestart && opts.OnLimit != OnLimitIgnore:
+		return fmt.Errorf("--on-limit must be restart or ignore, not %q", opts.OnLimit)
+	}
+	return nil
 }
 
 // guard restores the terminal before a panic in one of our goroutines takes the process down.
