@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"io"
 	"strings"
 
 	"github.com/oauth-mux/oauth-mux/routes"
@@ -116,44 +117,48 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 			return err
 		}
 	} else {
-		w := app.Stdio.Out
-		scope := "every configured account"
-		if c.scoped() {
-			scope = "scope " + strings.TrimSpace(scopeWords(c.Selectors))
-		}
-		fmt.Fprintf(w, "runtime: %d of %d accounts ready (%s)\n", rep.ReadyAccounts, rep.TotalAccounts, scope)
-		for _, r := range rep.Accounts {
-			state := "ready"
-			if !r.Ready {
-				state = strings.ReplaceAll(r.State, "_", " ")
-			}
-			fmt.Fprintf(w, "%s:%s  %s\n", r.Provider, r.Account, state)
-			for _, b := range r.RequiredBinaries {
-				if b.Found {
-					fmt.Fprintf(w, "  binary %s: %s\n", b.Name, b.Path)
-				}
-			}
-			if r.ConfigDir != "" && r.ConfigDirExists && r.ConfigDirWritable {
-				fmt.Fprintf(w, "  config dir %s (%s): writable\n", r.ConfigDir, r.ConfigDirEnv)
-			} else if r.ConfigDirManaged && !r.ConfigDirExists {
-				fmt.Fprintf(w, "  config dir %s (%s): managed, created at the first exec\n", r.ConfigDir, r.ConfigDirEnv)
-			}
-			for _, is := range r.Issues {
-				fmt.Fprintf(w, "  problem: %s\n", issueText(is))
-			}
-			for _, msg := range r.Warnings {
-				fmt.Fprintf(w, "  warning: %s\n", msg)
-			}
-			if r.RepairInProgress != nil {
-				fmt.Fprintf(w, "  %s\n", inProgressMessage(r.RepairInProgress))
-			}
-		}
-		printNext(w, rep.Next)
+		c.printRuntime(app.Stdio.Out, rep)
 	}
 	if !rep.OK {
 		return Exit(1)
 	}
 	return nil
+}
+
+// printRuntime is doctor runtime's text: the count, then each account with what was found.
+func (c *DoctorRuntimeCmd) printRuntime(w io.Writer, rep runtimeReport) {
+	scope := "every configured account"
+	if c.scoped() {
+		scope = "scope " + strings.TrimSpace(scopeWords(c.Selectors))
+	}
+	fmt.Fprintf(w, "runtime: %d of %d accounts ready (%s)\n", rep.ReadyAccounts, rep.TotalAccounts, scope)
+	for _, r := range rep.Accounts {
+		state := "ready"
+		if !r.Ready {
+			state = strings.ReplaceAll(r.State, "_", " ")
+		}
+		fmt.Fprintf(w, "%s:%s  %s\n", r.Provider, r.Account, state)
+		for _, b := range r.RequiredBinaries {
+			if b.Found {
+				fmt.Fprintf(w, "  binary %s: %s\n", b.Name, b.Path)
+			}
+		}
+		if r.ConfigDir != "" && r.ConfigDirExists && r.ConfigDirWritable {
+			fmt.Fprintf(w, "  config dir %s (%s): writable\n", r.ConfigDir, r.ConfigDirEnv)
+		} else if r.ConfigDirManaged && !r.ConfigDirExists {
+			fmt.Fprintf(w, "  config dir %s (%s): managed, created at the first exec\n", r.ConfigDir, r.ConfigDirEnv)
+		}
+		for _, is := range r.Issues {
+			fmt.Fprintf(w, "  problem: %s\n", issueText(is))
+		}
+		for _, msg := range r.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", msg)
+		}
+		if r.RepairInProgress != nil {
+			fmt.Fprintf(w, "  %s\n", inProgressMessage(r.RepairInProgress))
+		}
+	}
+	printNext(w, rep.Next)
 }
 
 func scopeWords(s Selectors) string {

@@ -175,19 +175,7 @@ func buildReport(app *App, cs configState, includePaths bool, now time.Time) rep
 		out.Config.Profiles, out.Config.Strategies = len(cfg.Profiles), len(cfg.Strategies)
 		out.Config.ProviderDefinitions = len(cfg.ProviderDefinitions)
 		out.Providers = reportProviders(cfg, stateDir, h, now, includePaths)
-		for _, name := range cfg.SortedProfileNames() {
-			prof := cfg.Profiles[name]
-			sname, strat := cfg.StrategyFor(name)
-			kind := strat.Kind
-			if kind == "" {
-				kind = config.PriorityFailover
-			}
-			out.Profiles = append(out.Profiles, reportProfile{
-				Name: name, Strategy: strp(sname), StrategyKind: kind,
-				AffinityTTLMinutes: int(prof.AffinityTTL() / time.Minute), AllowMetered: prof.AllowMetered,
-				Routes: append([]string{}, prof.Providers...),
-			})
-		}
+		out.Profiles = reportProfiles(cfg)
 	}
 	out.Policy = reportPolicy{AllowedBudgets: policy.Budgets(), AllowInteractive: policy.AllowInteractive, AllowMutating: policy.AllowMutating}
 	keys := make([]string, 0, len(h.Records))
@@ -200,22 +188,48 @@ func buildReport(app *App, cs configState, includePaths bool, now time.Time) rep
 			out.Health = append(out.Health, reportHealth{Key: k, healthSummary: *hs})
 		}
 	}
-	out.Events = reportEvents{ByKind: map[string]int{}}
-	evs, skipped, err := state.ReadEventsSkipped(stateDir, 0)
-	if err != nil {
+	var ok bool
+	if out.Events, ok = reportEventCounts(stateDir, now); !ok {
 		out.Warnings = append(out.Warnings, "events log could not be read")
-	}
-	out.Events.Count, out.Events.SkippedMalformed = len(evs), skipped
-	for _, ev := range evs {
-		out.Events.ByKind[ev.Kind]++
-		if now.Sub(ev.Ts) <= 24*time.Hour {
-			out.Events.Last24h++
-		}
 	}
 	if !cs.Found {
 		out.NextCommands = []string{"oauth-mux init", "oauth-mux discover", "oauth-mux doctor"}
 	}
 	return out
+}
+
+// reportProfiles lists each profile with its strategy, as the report shows them.
+func reportProfiles(cfg *config.Config) []reportProfile {
+	out := []reportProfile{}
+	for _, name := range cfg.SortedProfileNames() {
+		prof := cfg.Profiles[name]
+		sname, strat := cfg.StrategyFor(name)
+		kind := strat.Kind
+		if kind == "" {
+			kind = config.PriorityFailover
+		}
+		out = append(out, reportProfile{
+			Name: name, Strategy: strp(sname), StrategyKind: kind,
+			AffinityTTLMinutes: int(prof.AffinityTTL() / time.Minute), AllowMetered: prof.AllowMetered,
+			Routes: append([]string{}, prof.Providers...),
+		})
+	}
+	return out
+}
+
+// reportEventCounts counts the events log by kind and over the last day; ok is false when it could
+// not be read.
+func reportEventCounts(stateDir string, now time.Time) (reportEvents, bool) {
+	out := reportEvents{ByKind: map[string]int{}}
+	evs, skipped, err := state.ReadEventsSkipped(stateDir, 0)
+	out.Count, out.SkippedMalformed = len(evs), skipped
+	for _, ev := range evs {
+		out.ByKind[ev.Kind]++
+		if now.Sub(ev.Ts) <= 24*time.Hour {
+			out.Last24h++
+		}
+	}
+	return out, err == nil
 }
 
 func reportProviders(cfg *config.Config, stateDir string, h *state.Health, now time.Time, includePaths bool) []reportProvider {
@@ -309,10 +323,34 @@ func writeReportText(w io.Writer, out reportOutput) error {
 		c.Providers, c.Accounts, c.Profiles, c.Strategies, c.ProviderDefinitions)
 	p("  policy:   daemon budgets=%s interactive=%t mutating=%t\n", strings.Join(out.Policy.AllowedBudgets, ","), out.Policy.AllowInteractive, out.Policy.AllowMutating)
 
-	if len(out.Providers) > 0 {
+	writeReportProviders(p, out.Providers)
+	writeReportProfiles(p, out.Profiles)
+	p("\n  health:\n")
+	if len(out.Health) == 0 {
+		p("    no health recorded yet\n")
+	}
+	for _, hh := range out.Health {
+		p("    %s  %s\n", hh.Key, hh.healthSummary.text())
+	}
+	p("\n  events: %d (%d in the last 24h", out.Events.Count, out.Events.Last24h)
+	if out.Events.SkippedMalformed > 0 {
+		p(", %d malformed lines skipped", out.Events.SkippedMalformed)
+	}
+	p(")\n")
+	for _, msg := range out.Warnings {
+		p("warning: %s\n", msg)
+	}
+	p("\n")
+	printNext(w, out.NextCommands)
+	return nil
+}
+
+// writeReportProviders is the report's providers and their accounts.
+func writeReportProviders(p func(string, ...any), providers []reportProvider) {
+	if len(providers) > 0 {
 		p("\n  providers:\n")
 	}
-	for _, rp := range out.Providers {
+	for _, rp := range providers {
 		p("    %s kind=%s definition=%s repair=%s accounts=%d\n", rp.Name, rp.Kind, rp.Definition, rp.RepairOwner, len(rp.Accounts))
 		for _, a := range rp.Accounts {
 			line := fmt.Sprintf("      %s priority=%d secret=%s(%s)", a.Name, a.Priority, a.SecretBackend, a.WriteCapability)
@@ -332,10 +370,14 @@ func writeReportText(w io.Writer, out reportOutput) error {
 			p("%s\n", line)
 		}
 	}
-	if len(out.Profiles) > 0 {
+}
+
+// writeReportProfiles is the report's profiles and their routes.
+func writeReportProfiles(p func(string, ...any), profiles []reportProfile) {
+	if len(profiles) > 0 {
 		p("\n  profiles:\n")
 	}
-	for _, pr := range out.Profiles {
+	for _, pr := range profiles {
 		strat := pr.StrategyKind
 		if pr.Strategy != nil {
 			strat = *pr.Strategy + " (" + pr.StrategyKind + ")"
@@ -349,22 +391,4 @@ func writeReportText(w io.Writer, out reportOutput) error {
 			p("      %s\n", r)
 		}
 	}
-	p("\n  health:\n")
-	if len(out.Health) == 0 {
-		p("    no health recorded yet\n")
-	}
-	for _, hh := range out.Health {
-		p("    %s  %s\n", hh.Key, hh.healthSummary.text())
-	}
-	p("\n  events: %d (%d in the last 24h", out.Events.Count, out.Events.Last24h)
-	if out.Events.SkippedMalformed > 0 {
-		p(", %d malformed lines skipped", out.Events.SkippedMalformed)
-	}
-	p(")\n")
-	for _, msg := range out.Warnings {
-		p("warning: %s\n", msg)
-	}
-	p("\n")
-	printNext(w, out.NextCommands)
-	return nil
 }
