@@ -131,6 +131,8 @@ func TestExecTypedInputIsNotEvidence(t *testing.T) {
 		_ = c.Process.Kill()
 		t.Fatal("oauth-mux did not end")
 	}
+	// The reader above may still be copying the last bytes oauth-mux wrote before it exited.
+	waitOutput("session over")
 	mu.Lock()
 	text := out.String()
 	mu.Unlock()

@@ -28,7 +28,7 @@ func (c *EnvCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	cfg, plan, stateDir, store := pl.cfg, pl.plan, pl.stateDir, pl.store
-	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, app.notifyLine),
+	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, app.notices()),
 		Nested: c.Nested})
 	prep, _, err := planner.PrepareFirst(ctx)
 	if err != nil {

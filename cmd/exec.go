@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -85,7 +86,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	defer sess.Close()
-	notify := func(line string) { fmt.Fprintf(sess.Stderr(), "oauth-mux: %s\n", line) }
+	notify := notices{sess.Stderr()}
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
 	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
@@ -98,7 +99,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 			reason = res.Err.Error()
 		}
 		if err := writeJSONFile(c.JSONReport, planner.Report(res.ExitCode, firstLine(reason))); err != nil {
-			notify("warning: --json-report: " + err.Error())
+			notify.Warn("--json-report: " + err.Error())
 		}
 	}
 	app.Reraise(res.ReraiseSignal)
@@ -161,18 +162,26 @@ func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder
 	if err != nil {
 		return nil, nil, err
 	}
-	return rs, routes.AccountRecorder(cfg, store, stateDir, sel.Profile, a.notifyLine), nil
+	return rs, routes.AccountRecorder(cfg, store, stateDir, sel.Profile, a.notices()), nil
 }
 
 // runOptions is what routes needs of this invocation to prepare routes: its environment, working
 // directory, version and state dir, and where lines for the user go.
-func (a *App) runOptions(stateDir string, notify func(string)) routes.RunOptions {
+func (a *App) runOptions(stateDir string, notify routes.Notifier) routes.RunOptions {
 	wd, _ := os.Getwd()
 	return routes.RunOptions{Env: a.Env, Dir: wd, Version: Version(), StateDir: stateDir, Notify: notify}
 }
 
-// notifyLine prints a line routes hands back ("warning: …", "hint: …") the way oauth-mux prints its own.
-func (a *App) notifyLine(line string) { fmt.Fprintf(a.Stdio.Err, "oauth-mux: %s\n", line) }
+// notices renders routes' lines on this invocation's stderr.
+func (a *App) notices() notices { return notices{a.Stdio.Err} }
+
+// notices is routes.Notifier as oauth-mux prints its own lines: "oauth-mux: …", "oauth-mux: warning:
+// …", "oauth-mux: hint: …", one per line.
+type notices struct{ w io.Writer }
+
+func (n notices) Info(msg string) { fmt.Fprintf(n.w, "oauth-mux: %s\n", msg) }
+func (n notices) Warn(msg string) { fmt.Fprintf(n.w, "oauth-mux: warning: %s\n", msg) }
+func (n notices) Hint(msg string) { fmt.Fprintf(n.w, "oauth-mux: hint: %s\n", msg) }
 
 func usageError(msg string) error { return Errorf(omux.ExitUsage, nil, "%s", msg) }
 

@@ -30,7 +30,7 @@ func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
 	for _, w := range store.Warnings() {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
 	}
-	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{RunOptions: app.runOptions(stateDir, app.notifyLine)})
+	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{RunOptions: app.runOptions(stateDir, app.notices())})
 	if app.JSON {
 		if err := writeJSON(app.Stdio.Out, rep); err != nil {
 			return err

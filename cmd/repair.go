@@ -218,7 +218,7 @@ func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config
 	}
 	// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
 	// process must not hold it at the same time.
-	rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.notifyLine)
+	rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.notices())
 	rr := routes.RefreshAccount(ctx, rec, plan.Routes[0], routes.RefreshOptions{Trigger: "repair",
 		SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
 	res.Refresh = &rr

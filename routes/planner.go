@@ -37,8 +37,8 @@ type RunOptions struct {
 	Dir      string
 	Version  string
 	StateDir string
-	// Notify prints a line for the user (cmd adds "oauth-mux: "); nil drops it.
-	Notify func(string)
+	// Notify gets the lines for the user; nil drops them.
+	Notify Notifier
 	// Now is the clock; nil means time.Now. Loc is the zone for reset times without one.
 	Now func() time.Time
 	Loc *time.Location
@@ -176,11 +176,7 @@ func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOpt
 		report: Report{Version: 1, Profile: plan.Label}}
 }
 
-func (p *Planner) notify(format string, args ...any) {
-	if p.opts.Notify != nil {
-		p.opts.Notify(fmt.Sprintf(format, args...))
-	}
-}
+func (p *Planner) notify(format string, args ...any) { infof(p.opts.Notify, format, args...) }
 
 // attemptCap is the number of children the run may start (0: unbounded but for the candidates).
 func (p *Planner) attemptCap() int {
@@ -322,7 +318,7 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 	if err != nil {
 		// A health store that cannot be written must not stop the user's command: plan on what we
 		// can read, or on nothing recorded.
-		p.notify("warning: health store: %v", err)
+		warnf(p.opts.Notify, "health store: %v", err)
 		if h, err = p.store.Load(); err != nil || h == nil {
 			h = state.NewHealth()
 		}
@@ -340,7 +336,7 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 func (p *Planner) flushWarnings() {
 	ws := p.store.Warnings()
 	for _, w := range ws[min(p.warned, len(ws)):] {
-		p.notify("warning: %s", w)
+		warnf(p.opts.Notify, "%s", w)
 	}
 	p.warned = max(p.warned, len(ws))
 }
@@ -425,9 +421,7 @@ func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time
 	p.last[r.Key()] = v.String()
 	p.credErr[r.Key()] = ce
 	p.notify("%s: %s", r.Key(), ce.Error())
-	for _, hint := range ce.Hints() {
-		p.notify("hint: %s", hint)
-	}
+	hints(p.opts.Notify, ce.Hints())
 }
 
 // Record implements supervise.Planner: it judges an ended attempt, records it, and decides the next
@@ -443,7 +437,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	if a.prepared != nil {
 		res, err := a.prepared.WriteBack(ctx)
 		if err != nil {
-			p.notify("warning: write-back of %s's credential: %v", a.Route.AccountKey(), err)
+			warnf(p.opts.Notify, "write-back of %s's credential: %v", a.Route.AccountKey(), err)
 		} else if w := res.Warning(); w != "" {
 			p.notify("%s", w)
 		}
@@ -530,7 +524,7 @@ func programName(argv []string) string {
 
 func (p *Planner) update(fn func(*state.Health)) {
 	if err := p.store.Update(func(h *state.Health) error { fn(h); return nil }); err != nil {
-		p.notify("warning: health store: %v", err)
+		warnf(p.opts.Notify, "health store: %v", err)
 	}
 	p.flushWarnings()
 }

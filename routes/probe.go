@@ -3,7 +3,6 @@ package routes
 import (
 	"context"
 	"errors"
-	"fmt"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"net/http"
 	"time"
@@ -180,9 +179,7 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder
 		}
 		pr.Outcome, pr.err, pr.Error = OutcomeFailed, err, err.Error()
 		recordProbe(rec, r, pr, v, nil, now, "next_route")
-		for _, h := range ce.Hints() {
-			notify(opts, "hint: %s", h)
-		}
+		hints(opts.Notify, ce.Hints())
 		return
 	case err != nil:
 		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
@@ -197,17 +194,15 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder
 		providers.ProbeOptions{HTTPClient: opts.HTTPClient, Now: opts.Now, Loc: opts.Loc, Dir: opts.Dir})
 	// A command probe runs the provider's CLI, which may have refreshed its login in the managed dir.
 	if res, werr := prep.WriteBack(ctx); werr != nil {
-		notify(opts, "warning: write-back of %s's credential: %v", r.AccountKey(), werr)
+		warnf(opts.Notify, "write-back of %s's credential: %v", r.AccountKey(), werr)
 	} else if w := res.Warning(); w != "" {
-		notify(opts, "%s", w)
+		infof(opts.Notify, "%s", w)
 	}
 	if err != nil {
 		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
 		var hinted interface{ Hints() []string }
 		if errors.As(err, &hinted) {
-			for _, h := range hinted.Hints() {
-				notify(opts, "hint: %s", h)
-			}
+			hints(opts.Notify, hinted.Hints())
 		}
 		return
 	}
@@ -257,8 +252,3 @@ func recordProbe(rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev 
 	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
 }
 
-func notify(opts ProbeOptions, format string, args ...any) {
-	if opts.Notify != nil {
-		opts.Notify(fmt.Sprintf(format, args...))
-	}
-}

@@ -1,7 +1,6 @@
 package routes
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
@@ -23,12 +22,12 @@ type Recorder struct {
 	Profile string
 	// Scoring is the plan's strategy numbers.
 	Scoring state.Scoring
-	// Notify gets "warning: …" lines when health or the events log cannot be written; nil drops them.
-	Notify func(string)
+	// Notify gets a warning when health or the events log cannot be written; nil drops it.
+	Notify Notifier
 }
 
 // NewRecorder records for plan: its profile and its strategy's scoring.
-func NewRecorder(store *state.Store, stateDir string, plan *Plan, notify func(string)) *Recorder {
+func NewRecorder(store *state.Store, stateDir string, plan *Plan, notify Notifier) *Recorder {
 	rec := &Recorder{Store: store, StateDir: stateDir, Scoring: state.DefaultScoring(), Notify: notify}
 	if plan != nil {
 		rec.Profile, rec.Scoring = plan.Profile, Scoring(plan.Strategy)
@@ -38,15 +37,13 @@ func NewRecorder(store *state.Store, stateDir string, plan *Plan, notify func(st
 
 // AccountRecorder records for the account-level commands (refresh, keepalive, repair): the named
 // profile's strategy numbers, else the default strategy's, as a provider's plan has them.
-func AccountRecorder(cfg *config.Config, store *state.Store, stateDir, profile string, notify func(string)) *Recorder {
+func AccountRecorder(cfg *config.Config, store *state.Store, stateDir, profile string, notify Notifier) *Recorder {
 	_, s := cfg.StrategyFor(profile)
 	return &Recorder{Store: store, StateDir: stateDir, Profile: profile, Scoring: Scoring(s), Notify: notify}
 }
 
 func (rec *Recorder) warn(format string, args ...any) {
-	if rec.Notify != nil {
-		rec.Notify(fmt.Sprintf("warning: "+format, args...))
-	}
+	warnf(rec.Notify, format, args...)
 }
 
 // Verdict records v for r at now with evidence ev (its time and verdict filled in, and the

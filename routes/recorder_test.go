@@ -37,8 +37,8 @@ func TestRecorder(t *testing.T) {
 	r := plan.Routes[0]
 	stateDir := filepath.Join(dir, "state")
 	store := state.Open(stateDir)
-	var warned []string
-	rec := NewRecorder(store, stateDir, plan, func(s string) { warned = append(warned, s) })
+	var warned noted
+	rec := NewRecorder(store, stateDir, plan, &warned)
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 
 	counted := false
@@ -92,7 +92,7 @@ func TestRecorder(t *testing.T) {
 	if err := os.Chmod(open, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	bad := NewRecorder(state.Open(open), open, plan, func(s string) { warned = append(warned, s) })
+	bad := NewRecorder(state.Open(open), open, plan, &warned)
 	if err := bad.Verdict(r, ok, state.Evidence{}, now, nil); err == nil {
 		t.Error("a state dir others may write in was written")
 	}
@@ -101,3 +101,10 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// noted is a Notifier that keeps each line as cmd would print it, without "oauth-mux: ".
+type noted []string
+
+func (n *noted) Info(m string) { *n = append(*n, m) }
+func (n *noted) Warn(m string) { *n = append(*n, "warning: "+m) }
+func (n *noted) Hint(m string) { *n = append(*n, "hint: "+m) }

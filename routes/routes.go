@@ -6,8 +6,8 @@
 // of `repair-plan`), `probe` down the candidates (Probe), and token refresh of whole accounts
 // (RefreshAccount, keepalive timing), with the health and events each records.
 //
-// It must not touch terminals or print (cmd talks to the user; routes hands it lines through Notify
-// callbacks and errors with hints) and must not run the user's command (supervise does): the only
+// It must not touch terminals or print (cmd talks to the user; routes hands it plain lines, warnings
+// and hints through a Notifier, and errors with hints) and must not run the user's command (supervise does): the only
 // processes it starts are capability probes, through providers.RunProbe, and secret commands, through
 // inject.
 package routes

@@ -1,0 +1,35 @@
+package routes
+
+import "fmt"
+
+// Notifier takes what routes has to tell the user while it works: a plain line, a warning (something
+// could not be kept, the run goes on) or a hint (the next step). cmd renders each kind; routes never
+// prints or prefixes a line itself.
+type Notifier interface {
+	Info(msg string)
+	Warn(msg string)
+	Hint(msg string)
+}
+
+// quiet drops every line: a nil Notifier.
+type quiet struct{}
+
+func (quiet) Info(string) {}
+func (quiet) Warn(string) {}
+func (quiet) Hint(string) {}
+
+// orQuiet makes a nil Notifier one that drops everything.
+func orQuiet(n Notifier) Notifier {
+	if n == nil {
+		return quiet{}
+	}
+	return n
+}
+
+func infof(n Notifier, format string, args ...any) { orQuiet(n).Info(fmt.Sprintf(format, args...)) }
+func warnf(n Notifier, format string, args ...any) { orQuiet(n).Warn(fmt.Sprintf(format, args...)) }
+func hints(n Notifier, hs []string) {
+	for _, h := range hs {
+		orQuiet(n).Hint(h)
+	}
+}
