@@ -251,4 +251,3 @@ func recordProbe(rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev 
 	rec.Verdict(r, v, se, now, nil)
 	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
 }
-
