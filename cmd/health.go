@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
@@ -41,17 +42,10 @@ func (c *HealthCmd) Run(app *App) error {
 
 func (c *HealthCmd) reset(app *App, store *state.Store) error {
 	key := c.Reset
-	found := false
-	err := store.Update(func(h *state.Health) error {
-		found = hasRecords(h, key)
-		if !found {
-			return errNoRecord
-		}
-		h.Reset(key)
-		return nil
-	})
+	op := &state.Reset{Key: key}
+	err := store.Apply(context.Background(), op)
 	printWarnings(app.Stdio.Err, store)
-	if !found {
+	if !op.Found {
 		return Errorf(omux.ExitGeneral, []string{"list the recorded keys with: oauth-mux health"}, "no health recorded for %q", key)
 	}
 	if err != nil {
@@ -64,26 +58,6 @@ func (c *HealthCmd) reset(app *App, store *state.Store) error {
 	}
 	_, err = fmt.Fprintf(app.Stdio.Out, "reset %s\n", key)
 	return err
-}
-
-// errNoRecord aborts the update so that a reset of an unknown key writes nothing.
-var errNoRecord = fmt.Errorf("no record")
-
-// hasRecords reports whether Reset(key) would forget anything: the key itself, or for an account key
-// one of its routes (an account can have route records and none of its own).
-func hasRecords(h *state.Health, key string) bool {
-	if h.Record(key) != nil {
-		return true
-	}
-	if strings.Contains(key, "#") {
-		return false
-	}
-	for k := range h.Records {
-		if strings.HasPrefix(k, key+"#") {
-			return true
-		}
-	}
-	return false
 }
 
 func printWarnings(w io.Writer, store *state.Store) {

@@ -66,17 +66,3 @@ func TestHealthTextOpenCircuit(t *testing.T) {
 		t.Errorf("a passed window reads %q", got)
 	}
 }
-
-func TestHasRecords(t *testing.T) {
-	now := time.Now()
-	h := state.NewHealth()
-	h.ApplyVerdict("p:a", "p:a#c", classify.Verdict{Class: classify.Success}, state.Evidence{ObservedAt: now}, now, state.DefaultScoring())
-	for key, want := range map[string]bool{
-		"p:a#c": true, "p:a": true, // an account key with route records only
-		"p:a#d": false, "p:ab": false, "p:b": false, "": false,
-	} {
-		if got := hasRecords(h, key); got != want {
-			t.Errorf("hasRecords(%q) = %v, want %v", key, got, want)
-		}
-	}
-}

@@ -107,7 +107,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 type keepalive struct {
 	app         *App
 	rec         *routes.Recorder
-	store       *state.Store
+	store       state.Backend
 	routes      []routes.Route
 	opts        routes.RefreshOptions
 	once        bool
@@ -119,13 +119,13 @@ type keepalive struct {
 // earliest time another account falls due (zero when none is known).
 func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time) {
 	now := time.Now()
-	if revived, _ := routes.ReviveChanged(k.store, k.routes, now); len(revived) > 0 {
+	if revived, _ := routes.ReviveChanged(ctx, k.store, k.routes, now); len(revived) > 0 {
 		for _, key := range revived {
 			delete(k.skippedDead, key)
 			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: keepalive: %s: credential changed since it died; it may be tried again (probe_needed)\n", key)
 		}
 	}
-	h, err := k.store.Load()
+	h, err := k.store.Snapshot(ctx)
 	if err != nil || h == nil {
 		h = state.NewHealth()
 	}

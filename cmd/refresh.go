@@ -125,7 +125,7 @@ func watchRevive(ctx context.Context, store *state.Store, rs []routes.Route, onR
 		return func() {}
 	}
 	stop, err := inject.WatchCredentials(ctx, paths, func(string) {
-		keys, _ := routes.ReviveChanged(store, rs, time.Now())
+		keys, _ := routes.ReviveChanged(ctx, store, rs, time.Now())
 		if len(keys) > 0 && onRevive != nil {
 			onRevive(keys)
 		}

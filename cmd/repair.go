@@ -193,10 +193,7 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 	}
 	// The login succeeded: the account is usable again but unconfirmed until a run or probe says so.
 	now := time.Now()
-	if err := store.Update(func(h *state.Health) error {
-		h.Revive(omux.Account(t.Provider, t.Account).String(), "repaired", now)
-		return nil
-	}); err != nil {
+	if err := store.Apply(ctx, &state.Revive{AccountKey: omux.Account(t.Provider, t.Account).String(), Reason: "repaired", At: now}); err != nil {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: health store: %v\n", err)
 	}
 	res.Outcome, res.OK = routes.RepairSucceeded, true

@@ -147,7 +147,7 @@ func (e *NoRouteError) Hints() []string {
 type Planner struct {
 	cfg   *config.Config
 	plan  *Plan
-	store *state.Store
+	store state.Backend
 	opts  ExecOptions
 	rec   *Recorder
 
@@ -168,7 +168,7 @@ type Planner struct {
 }
 
 // NewPlanner prepares a planner for one exec run.
-func NewPlanner(cfg *config.Config, plan *Plan, store *state.Store, opts ExecOptions) *Planner {
+func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOptions) *Planner {
 	opts.defaults()
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
@@ -203,7 +203,7 @@ func (p *Planner) Next(ctx context.Context) (supervise.Attempt, supervise.Decisi
 // Exit decision.
 func (p *Planner) next(ctx context.Context) (*Attempt, supervise.Decision, error) {
 	now := p.opts.Now()
-	h, err := p.prepareOrder(now)
+	h, err := p.prepareOrder(ctx, now)
 	if err != nil {
 		return nil, supervise.Decision{}, err
 	}
@@ -237,7 +237,7 @@ func (p *Planner) next(ctx context.Context) (*Attempt, supervise.Decision, error
 		var re *inject.RefreshError
 		switch {
 		case errors.As(err, &ce):
-			p.recordCredential(r, ce, now)
+			p.recordCredential(ctx, r, ce, now)
 			continue
 		case errors.As(err, &re):
 			// A refresh that failed on the network, a 5xx or a held lock proves nothing about the
@@ -255,11 +255,11 @@ func (p *Planner) next(ctx context.Context) (*Attempt, supervise.Decision, error
 		if retryUnreadable {
 			// An env, command or keychain secret has no file whose fingerprint could tell that the user
 			// fixed it (SPEC §8.3); reading it now is that evidence, so the account is tried again.
-			p.update(func(h *state.Health) { h.Revive(r.AccountKey(), "credential_readable", now) })
+			p.apply(ctx, &state.Revive{AccountKey: r.AccountKey(), Reason: "credential_readable", At: now})
 		}
 		return a, supervise.Decision{Action: supervise.Run}, nil
 	}
-	return nil, p.noRoute(now), nil
+	return nil, p.noRoute(ctx, now), nil
 }
 
 // PrepareFirst is the `env` command's side of the attempt loop (SPEC §6.4): the same order, skips,
@@ -276,7 +276,7 @@ func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, er
 	case d.Action == supervise.Wait:
 		// Only ExecOptions.Wait asks to wait, and env has no --wait: say what is left instead.
 		p.opts.Wait = false
-		return nil, Route{}, p.noRoute(p.opts.Now()).Err
+		return nil, Route{}, p.noRoute(ctx, p.opts.Now()).Err
 	}
 	return a.prepared, a.Route, nil
 }
@@ -287,9 +287,9 @@ func (p *Planner) PrepareFirst(ctx context.Context) (*inject.Prepared, Route, er
 // Most runs change nothing here, so the store is read without the lock and only rewritten (lock,
 // fsync, rename) when a cursor must advance or a dead account's credential changed: the write is
 // most of what oauth-mux adds to a short command's latency.
-func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
+func (p *Planner) prepareOrder(ctx context.Context, now time.Time) (*state.Health, error) {
 	first := p.order == nil
-	if h, err := p.store.Load(); err == nil && h != nil && !p.mustWrite(h, first) {
+	if h, err := p.store.Snapshot(ctx); err == nil && h != nil && !p.mustWrite(h, first) {
 		p.flushWarnings()
 		if first {
 			for _, c := range Evaluate(p.plan, h, 0, now) {
@@ -298,28 +298,28 @@ func (p *Planner) prepareOrder(now time.Time) (*state.Health, error) {
 		}
 		return h, nil
 	}
+	ops := reviveOps(p.plan.Routes, now)
+	cursor := &state.AdvanceCursor{}
+	if first && p.roundRobin() {
+		cursor.Profile = p.plan.Profile
+		ops = append(ops, cursor)
+	}
+	err := p.store.Apply(ctx, ops...)
 	var h *state.Health
-	err := p.store.Update(func(hh *state.Health) error {
-		h = hh
-		ReviveChangedIn(hh, p.plan.Routes, now)
-		if first {
-			cursor := 0
-			if p.roundRobin() {
-				cursor = hh.NextCursor(p.plan.Profile)
-			}
+	if err == nil {
+		if h, err = p.store.Snapshot(ctx); err == nil && first {
 			p.order = nil
-			for _, c := range Evaluate(p.plan, hh, cursor, now) {
+			for _, c := range Evaluate(p.plan, h, cursor.Cursor, now) {
 				p.order = append(p.order, c.Route)
 			}
 		}
-		return nil
-	})
+	}
 	p.flushWarnings()
 	if err != nil {
 		// A health store that cannot be written must not stop the user's command: plan on what we
 		// can read, or on nothing recorded.
 		warnf(p.opts.Notify, "health store: %v", err)
-		if h, err = p.store.Load(); err != nil || h == nil {
+		if h, err = p.store.Snapshot(ctx); err != nil || h == nil {
 			h = state.NewHealth()
 		}
 		if first && p.order == nil {
@@ -409,13 +409,13 @@ func (p *Planner) matcher(r Route) (*classify.Matcher, error) {
 	return m, nil
 }
 
-func (p *Planner) recordCredential(r Route, ce *inject.CredentialError, now time.Time) {
+func (p *Planner) recordCredential(ctx context.Context, r Route, ce *inject.CredentialError, now time.Time) {
 	v := ce.Verdict
 	if v.Source == "" {
 		v.Source = classify.SourceCredentialValidation
 	}
 	ev := state.Evidence{Decision: "next_route", Fingerprint: credentialFingerprint(r)}
-	p.rec.Verdict(r, v, ev, now, nil)
+	p.rec.Verdict(ctx, r, v, ev, now)
 	p.flushWarnings()
 	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)})
 	p.last[r.Key()] = v.String()
@@ -470,12 +470,11 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	ev := state.Evidence{ExitStatus: &exit, Rule: recorded.Rule, RetryAfterS: recorded.RetryAfterS,
 		ResetAt: utc(recorded.ResetAt), Decision: decision}
 	r := a.Route
-	p.rec.Verdict(r, recorded, ev, now, func(h *state.Health) {
-		h.CountRun(r.AccountKey(), now)
-		if recorded.Class == classify.Success && p.plan.Profile != "" {
-			h.SetAffinity(p.plan.Profile, r.Key(), now)
-		}
-	})
+	also := []state.Op{state.CountRun{AccountKey: r.AccountKey(), At: now}}
+	if recorded.Class == classify.Success && p.plan.Profile != "" {
+		also = append(also, state.SetAffinity{Profile: p.plan.Profile, RouteKey: r.Key(), At: now})
+	}
+	p.rec.Verdict(ctx, r, recorded, ev, now, also...)
 	p.flushWarnings()
 	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,
 		"verdict": string(recorded.Class), "rule": recorded.Rule, "duration_ms": e.Duration.Milliseconds()}
@@ -522,16 +521,16 @@ func programName(argv []string) string {
 	return filepath.Base(argv[0])
 }
 
-func (p *Planner) update(fn func(*state.Health)) {
-	if err := p.store.Update(func(h *state.Health) error { fn(h); return nil }); err != nil {
+func (p *Planner) apply(ctx context.Context, ops ...state.Op) {
+	if err := p.store.Apply(ctx, ops...); err != nil {
 		warnf(p.opts.Notify, "health store: %v", err)
 	}
 	p.flushWarnings()
 }
 
 // noRoute explains why nothing is left and decides about --wait.
-func (p *Planner) noRoute(now time.Time) supervise.Decision {
-	h, err := p.store.Load()
+func (p *Planner) noRoute(ctx context.Context, now time.Time) supervise.Decision {
+	h, err := p.store.Snapshot(ctx)
 	if err != nil || h == nil {
 		h = state.NewHealth()
 	}

@@ -72,10 +72,10 @@ const (
 // The error is nil when a route is usable. Otherwise it is the error of the only candidate that was
 // tried when that was a secret (202), refresh (203) or network (204) failure — the account is not
 // shown to be at fault, so the cause's code says what to fix — and a *NoRouteError (201) else.
-func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store *state.Store, opts ProbeOptions) (ProbeReport, error) {
+func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store state.Backend, opts ProbeOptions) (ProbeReport, error) {
 	opts.defaults()
 	rep := ProbeReport{Profile: plan.Profile, Label: plan.Label, Routes: []ProbeRoute{}}
-	h, err := store.Load()
+	h, err := store.Snapshot(ctx)
 	if err != nil || h == nil {
 		h = state.NewHealth()
 	}
@@ -178,7 +178,7 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder
 			v.Source = classify.SourceCredentialValidation
 		}
 		pr.Outcome, pr.err, pr.Error = OutcomeFailed, err, err.Error()
-		recordProbe(rec, r, pr, v, nil, now, "next_route")
+		recordProbe(ctx, rec, r, pr, v, nil, now, "next_route")
 		hints(opts.Notify, ce.Hints())
 		return
 	case err != nil:
@@ -213,13 +213,13 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder
 	} else {
 		pr.Outcome = OutcomeFailed
 	}
-	recordProbe(rec, r, pr, v, &ev, now, decision)
+	recordProbe(ctx, rec, r, pr, v, &ev, now, decision)
 }
 
 // recordProbe records a probe's verdict (SPEC §4.2; dead on the account key, the rest on the route
 // key) with its evidence, and writes a route_verdict event. A child_failure verdict (a rule that
 // calls the answer the user's own failure) records nothing against the route.
-func recordProbe(rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
+func recordProbe(ctx context.Context, rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
 	vv := v
 	pr.Verdict, pr.Decision = &vv, decision
 	se := state.Evidence{Rule: v.Rule, RetryAfterS: v.RetryAfterS, Decision: decision}
@@ -248,6 +248,6 @@ func recordProbe(rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev 
 	if se.RetryAfterS > 0 {
 		fields["retry_after_s"] = se.RetryAfterS
 	}
-	rec.Verdict(r, v, se, now, nil)
+	rec.Verdict(ctx, r, v, se, now)
 	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
 }

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"context"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
@@ -15,7 +16,7 @@ import (
 // nothing: callers judge, the Recorder keeps.
 type Recorder struct {
 	// Store receives verdicts; nil records none.
-	Store *state.Store
+	Store state.Backend
 	// StateDir receives events; "" records none.
 	StateDir string
 	// Profile names the run in events ("" when the routes came from a provider).
@@ -27,7 +28,7 @@ type Recorder struct {
 }
 
 // NewRecorder records for plan: its profile and its strategy's scoring.
-func NewRecorder(store *state.Store, stateDir string, plan *Plan, notify Notifier) *Recorder {
+func NewRecorder(store state.Backend, stateDir string, plan *Plan, notify Notifier) *Recorder {
 	rec := &Recorder{Store: store, StateDir: stateDir, Scoring: state.DefaultScoring(), Notify: notify}
 	if plan != nil {
 		rec.Profile, rec.Scoring = plan.Profile, Scoring(plan.Strategy)
@@ -37,7 +38,7 @@ func NewRecorder(store *state.Store, stateDir string, plan *Plan, notify Notifie
 
 // AccountRecorder records for the account-level commands (refresh, keepalive, repair): the named
 // profile's strategy numbers, else the default strategy's, as a provider's plan has them.
-func AccountRecorder(cfg *config.Config, store *state.Store, stateDir, profile string, notify Notifier) *Recorder {
+func AccountRecorder(cfg *config.Config, store state.Backend, stateDir, profile string, notify Notifier) *Recorder {
 	_, s := cfg.StrategyFor(profile)
 	return &Recorder{Store: store, StateDir: stateDir, Profile: profile, Scoring: Scoring(s), Notify: notify}
 }
@@ -47,10 +48,10 @@ func (rec *Recorder) warn(format string, args ...any) {
 }
 
 // Verdict records v for r at now with evidence ev (its time and verdict filled in, and the
-// credential's fingerprint when v is dead, so that a re-login is noticed, SPEC §8.3). also, when
-// not nil, changes health in the same update (a run count, affinity). The error is the store's, after
-// it has been reported through Notify.
-func (rec *Recorder) Verdict(r Route, v classify.Verdict, ev state.Evidence, now time.Time, also func(*state.Health)) error {
+// credential's fingerprint when v is dead, so that a re-login is noticed, SPEC §8.3). also are
+// changes made in the same operation (a run count, affinity). The error is the store's, after it has
+// been reported through Notify.
+func (rec *Recorder) Verdict(ctx context.Context, r Route, v classify.Verdict, ev state.Evidence, now time.Time, also ...state.Op) error {
 	if rec.Store == nil {
 		return nil
 	}
@@ -66,13 +67,9 @@ func (rec *Recorder) Verdict(r Route, v classify.Verdict, ev state.Evidence, now
 	if v.Class == classify.Dead && ev.Fingerprint == "" {
 		ev.Fingerprint = credentialFingerprint(r)
 	}
-	err := rec.Store.Update(func(h *state.Health) error {
-		if also != nil {
-			also(h)
-		}
-		h.ApplyVerdict(r.AccountKey(), r.Key(), v, ev, now, rec.Scoring)
-		return nil
-	})
+	ops := append(also, state.MarkVerdict{AccountKey: r.AccountKey(), RouteKey: r.Key(), Verdict: v, Evidence: ev,
+		At: now, Scoring: rec.Scoring})
+	err := rec.Store.Apply(ctx, ops...)
 	if err != nil {
 		rec.warn("health store: %v", err)
 	}

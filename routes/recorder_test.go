@@ -41,16 +41,15 @@ func TestRecorder(t *testing.T) {
 	rec := NewRecorder(store, stateDir, plan, &warned)
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 
-	counted := false
 	ok := classify.Verdict{Class: classify.Success, Source: classify.SourceChildOutput}
-	if err := rec.Verdict(r, ok, state.Evidence{Decision: "finish"}, now, func(*state.Health) { counted = true }); err != nil {
+	if err := rec.Verdict(t.Context(), r, ok, state.Evidence{Decision: "finish"}, now, state.CountRun{AccountKey: r.AccountKey(), At: now}); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := store.Load()
 	got := h.Record(r.Key())
 	switch {
-	case !counted:
-		t.Error("the also function did not run")
+	case h.MonthlyRuns(r.AccountKey(), now) != 1:
+		t.Error("the run counted with the verdict was not recorded")
 	case got == nil || got.Score != state.StartScore+7:
 		t.Errorf("route record %+v: want the profile strategy's success bonus (score %d)", got, state.StartScore+7)
 	case got.LastEvidence == nil || got.LastEvidence.Verdict != "success" || !got.LastEvidence.ObservedAt.Equal(now) ||
@@ -59,7 +58,7 @@ func TestRecorder(t *testing.T) {
 	}
 
 	dead := classify.Verdict{Class: classify.Dead, Reason: classify.TokenRevoked, Source: classify.SourceChildOutput}
-	if err := rec.Verdict(r, dead, state.Evidence{}, now.Add(time.Minute), nil); err != nil {
+	if err := rec.Verdict(t.Context(), r, dead, state.Evidence{}, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	h, _ = store.Load()
@@ -82,7 +81,7 @@ func TestRecorder(t *testing.T) {
 
 	// Nowhere to write: nothing recorded, and a store that refuses is reported once per write.
 	(&Recorder{}).Event(r, state.Event{Kind: state.KindRouteVerdict})
-	if err := (&Recorder{}).Verdict(r, ok, state.Evidence{}, now, nil); err != nil {
+	if err := (&Recorder{}).Verdict(t.Context(), r, ok, state.Evidence{}, now); err != nil {
 		t.Errorf("a recorder without a store: %v", err)
 	}
 	open := filepath.Join(dir, "open")
@@ -93,7 +92,7 @@ func TestRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := NewRecorder(state.Open(open), open, plan, &warned)
-	if err := bad.Verdict(r, ok, state.Evidence{}, now, nil); err == nil {
+	if err := bad.Verdict(t.Context(), r, ok, state.Evidence{}, now); err == nil {
 		t.Error("a state dir others may write in was written")
 	}
 	bad.Event(r, state.Event{Kind: state.KindRouteVerdict})

@@ -147,7 +147,7 @@ func RefreshAccount(ctx context.Context, rec *Recorder, r Route, o RefreshOption
 		var ce *inject.CredentialError
 		if errors.As(err, &ce) && ce.Verdict.Class == classify.Dead {
 			ev := state.Evidence{Decision: "refresh", Fingerprint: state.Fingerprint(inject.CredentialFile(r.Acct.Secret))}
-			if uerr := rec.Verdict(r, ce.Verdict, ev, now(), nil); uerr != nil {
+			if uerr := rec.Verdict(ctx, r, ce.Verdict, ev, now()); uerr != nil {
 				res.Hints = append(res.Hints, "the health store could not be updated: "+uerr.Error())
 			}
 		}
@@ -253,49 +253,60 @@ func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
 	recordRefreshEvent(rec, "prepare", r, res, now)
 }
 
-// ReviveChanged moves every dead account of the routes whose credential file changed since it died to
-// probe_needed (SPEC §8.3), in one store update, and returns the revived account keys. The exec
-// Planner does this itself; route explain/select and keepalive call this.
-func ReviveChanged(store *state.Store, rs []Route, now time.Time) ([]string, error) {
-	files := map[string]string{}
+// reviveOps are the revivals SPEC §8.3 asks for on the accounts of rs that keep their credential in
+// a file: each revives its account if it is dead and the file's fingerprint changed since. The
+// fingerprints are read here, outside any store lock: they hash file contents.
+func reviveOps(rs []Route, now time.Time) []state.Op {
+	var ops []state.Op
+	seen := map[string]bool{}
 	for _, r := range rs {
+		k := r.AccountKey()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		if f := inject.CredentialFile(r.Acct.Secret); f != "" {
-			files[r.AccountKey()] = f
+			if fp := state.Fingerprint(f); fp != "" {
+				ops = append(ops, &state.Revive{AccountKey: k, Fingerprint: fp, At: now})
+			}
 		}
 	}
-	if len(files) == 0 {
+	return ops
+}
+
+// revived lists, sorted, the account keys that ops revived.
+func revived(ops []state.Op) []string {
+	var out []string
+	for _, op := range ops {
+		if rv, ok := op.(*state.Revive); ok && rv.Revived {
+			out = append(out, rv.AccountKey)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReviveChanged moves every dead account of the routes whose credential file changed since it died to
+// probe_needed (SPEC §8.3), in one store operation, and returns the revived account keys. The exec
+// Planner does this itself; keepalive and refresh call this.
+func ReviveChanged(ctx context.Context, store state.Backend, rs []Route, now time.Time) ([]string, error) {
+	ops := reviveOps(rs, now)
+	if len(ops) == 0 {
 		return nil, nil
 	}
-	// Fingerprints are read outside the store's lock: they hash file contents.
-	fps := map[string]string{}
-	for k, f := range files {
-		fps[k] = state.Fingerprint(f)
-	}
-	h, err := store.Load()
+	h, err := store.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	need := false
-	for k, fp := range fps {
-		if d := h.DeadFingerprint(k); d != "" && fp != "" && d != fp {
-			need = true
-		}
-	}
-	if !need {
+	// Most calls find nothing to revive: try the ops on the snapshot first, so the store is written
+	// only when one applies (Apply runs them again on the stored health, and sets Revived anew).
+	if !h.Run(ops...) {
 		return nil, nil
 	}
-	var revived []string
-	err = store.Update(func(h *state.Health) error {
-		revived = revived[:0]
-		for k, fp := range fps {
-			if h.ReviveIfChanged(k, fp, now) {
-				revived = append(revived, k)
-			}
-		}
-		return nil
-	})
-	sort.Strings(revived)
-	return revived, err
+	if err := store.Apply(ctx, ops...); err != nil {
+		return nil, err
+	}
+	return revived(ops), nil
 }
 
 // ReviveChangedIn is ReviveChanged on a store already loaded, for the no-spend planners (route
@@ -305,22 +316,9 @@ func ReviveChangedIn(h *state.Health, rs []Route, now time.Time) []string {
 	if h == nil {
 		return nil
 	}
-	var revived []string
-	seen := map[string]bool{}
-	for _, r := range rs {
-		k := r.AccountKey()
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if f := inject.CredentialFile(r.Acct.Secret); f != "" && h.DeadFingerprint(k) != "" {
-			if h.ReviveIfChanged(k, state.Fingerprint(f), now) {
-				revived = append(revived, k)
-			}
-		}
-	}
-	sort.Strings(revived)
-	return revived
+	ops := reviveOps(rs, now)
+	h.Run(ops...)
+	return revived(ops)
 }
 
 // AccountRoutes lists one route per account for the account-level commands (refresh, keepalive):

@@ -216,7 +216,7 @@ func TestRefreshAccount(t *testing.T) {
 	if h2, _ := f.store.Load(); h2.DeadFingerprint("linear:a") == "" {
 		t.Fatal("ReviveChangedIn wrote the store")
 	}
-	got, err := ReviveChanged(f.store, []Route{r}, time.Now())
+	got, err := ReviveChanged(t.Context(), f.store, []Route{r}, time.Now())
 	if err != nil || len(got) != 1 {
 		t.Fatalf("ReviveChanged = %v, %v", got, err)
 	}
@@ -224,7 +224,7 @@ func TestRefreshAccount(t *testing.T) {
 	if st := h.Status("linear:a", r.Key(), time.Now()); !st.Selectable || !st.RevalidationNeeded {
 		t.Fatalf("after re-login: %+v", st)
 	}
-	if got, _ := ReviveChanged(f.store, []Route{r}, time.Now()); len(got) != 0 {
+	if got, _ := ReviveChanged(t.Context(), f.store, []Route{r}, time.Now()); len(got) != 0 {
 		t.Fatalf("revived twice: %v", got)
 	}
 }

@@ -448,6 +448,23 @@ func (r *Record) evaluate(now time.Time, st *Status) {
 	}
 }
 
+// HasRecords reports whether Reset(key) would forget anything: the key itself, or for an account key
+// one of its routes (an account can have route records and none of its own).
+func (h *Health) HasRecords(key string) bool {
+	if h.Record(key) != nil {
+		return true
+	}
+	if strings.Contains(key, "#") {
+		return false
+	}
+	for k := range h.Records {
+		if strings.HasPrefix(k, key+"#") {
+			return true
+		}
+	}
+	return false
+}
+
 // Reset forgets key (oauth-mux health --reset KEY); an account key forgets its routes too.
 func (h *Health) Reset(key string) {
 	delete(h.Records, key)

@@ -448,3 +448,17 @@ func TestReportGolden(t *testing.T) {
 		t.Fatalf("empty report %s", b)
 	}
 }
+
+func TestHasRecords(t *testing.T) {
+	now := time.Now()
+	h := NewHealth()
+	h.ApplyVerdict("p:a", "p:a#c", classify.Verdict{Class: classify.Success}, Evidence{ObservedAt: now}, now, DefaultScoring())
+	for key, want := range map[string]bool{
+		"p:a#c": true, "p:a": true, // an account key with route records only
+		"p:a#d": false, "p:ab": false, "p:b": false, "": false,
+	} {
+		if got := h.HasRecords(key); got != want {
+			t.Errorf("HasRecords(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
