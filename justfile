@@ -21,9 +21,9 @@ test:
 check:
     go vet ./... && {{staticcheck}} ./... && go test -race ./...
 
-# the testscript end-to-end suites only (testdata/script/*.txtar)
+# the testscript end-to-end suites only (cmd/oauth-mux/testdata/script/*.txtar)
 e2e:
-    go test -run '^TestScripts$' -count=1 .
+    go test -run '^TestScripts$' -count=1 ./cmd/oauth-mux
 
 # the benchmarks
 bench:

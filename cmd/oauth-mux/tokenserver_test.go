@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthmux_test
+package main
 
 import (
 	"bytes"

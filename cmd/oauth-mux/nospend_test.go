@@ -8,7 +8,7 @@
 // here points at a loopback server that counts requests; file credentials are named pipes (a reader
 // would block, so a read hangs the command and the test times out); a command secret touches a marker
 // file when it runs; env secrets and the pipes' would-be contents carry canaries.
-package oauthmux_test
+package main
 
 import (
 	"bytes"
@@ -96,9 +96,8 @@ func newNoSpendWorld(t *testing.T) *noSpendWorld {
 		t.Fatal(err)
 	}
 	stateDir := filepath.Join(home, ".local", "state", "oauth-mux")
-	w.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "OMUX_CONFIG=" + w.Config,
-		"OMUX_STATE_DIR=" + stateDir, "OMUX_CONFIG_DIR=" + filepath.Join(home, "cfg"),
-		"OMUX_NOSPEND_GH2=" + noSpendCanary, "NO_COLOR=1", "TERM=dumb", "TZ=UTC"}
+	w.Env = sealedEnviron(t, w.Dir, "HOME="+home, "OMUX_CONFIG="+w.Config, "OMUX_STATE_DIR="+stateDir,
+		"OMUX_CONFIG_DIR="+filepath.Join(home, "cfg"), "OMUX_NOSPEND_GH2="+noSpendCanary)
 
 	// Recorded health of every kind, so the planners have dead accounts (whose credential a reviver
 	// would fingerprint, i.e. read) and spent routes to explain.

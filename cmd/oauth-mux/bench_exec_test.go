@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthmux_test
+package main
 
 import (
 	"encoding/json"
@@ -42,7 +42,8 @@ func buildOauthMux(b *testing.B) (bin, floor, empty string) {
 			return
 		}
 		benchBin, benchFloor, benchEmpty = filepath.Join(dir, "oauth-mux"), filepath.Join(dir, "floor"), filepath.Join(dir, "empty")
-		wd, err := os.Getwd()
+		// The package dir is cmd/oauth-mux; the builds run from the module root.
+		wd, err := filepath.Abs(filepath.Join("..", ".."))
 		if err != nil {
 			benchBinErr = err
 			return
@@ -62,6 +63,7 @@ func buildOauthMux(b *testing.B) (bin, floor, empty string) {
 			{"build", "-overlay", overlay, "-o", benchEmpty, "./internal/benchempty"},
 		} {
 			c := exec.Command("go", args...)
+			c.Dir = wd
 			c.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := c.CombinedOutput(); err != nil {
 				benchBinErr = &buildError{err, string(out)}

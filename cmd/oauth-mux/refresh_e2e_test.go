@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthmux_test
+package main
 
 import (
 	"bytes"
@@ -78,10 +78,7 @@ func newE2EEnv(t *testing.T, url string, secret config, content string) *e2eEnv 
 	if content != "" {
 		must(t, os.WriteFile(e.secret, []byte(content), 0o600))
 	}
-	home := filepath.Join(dir, "home")
-	must(t, os.MkdirAll(home, 0o700))
-	e.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "OMUX_STATE_DIR=" + e.state,
-		"OMUX_CONFIG=" + e.config, "TZ=UTC", "LC_ALL=C", "GOCOVERDIR=" + os.Getenv("GOCOVERDIR")}
+	e.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+e.state, "OMUX_CONFIG="+e.config)
 	return e
 }
 

@@ -4,7 +4,7 @@
 // itself, a real terminal on its stdin, clocks, concurrency and SIGKILL. They run the same binaries as
 // the testscript suites (this test binary, installed on PATH by testscript.Main in TestMain under the
 // names oauth-mux, fakecli, codex, claude, gh).
-package oauthmux_test
+package main
 
 import (
 	"bytes"
@@ -64,25 +64,19 @@ func newE2E(t *testing.T, config string) *e2e {
 		t.Skip("oauth-mux is not on PATH (run through go test, whose TestMain installs it)")
 	}
 	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
-	e := &e2e{t: t, dir: dir, home: home, state: filepath.Join(home, ".local", "state", "oauth-mux"),
-		cfg: filepath.Join(dir, "config.json")}
+	vars, err := sealedEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, dir: dir, home: vars["HOME"], state: vars["OMUX_STATE_DIR"], cfg: filepath.Join(dir, "config.json")}
 	for _, d := range []string{"c1", "c2", "c3"} {
 		e.write("home/"+d+"/auth.json", `{"tokens": {"access_token": "tok-`+d+`", "refresh_token": "ref-`+d+`"}}`)
 	}
 	e.write("config.json", config)
-	e.env = append(os.Environ(),
-		"HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
-		"OMUX_CONFIG_DIR="+filepath.Join(home, ".config", "oauth-mux"),
-		"OMUX_STATE_DIR="+e.state,
-		"OMUX_CONFIG=",
-		"OMUX_SHELL=",
-		"OMUX_ACTIVE_PROVIDER=", // a developer running the tests under oauth-mux must not trip the nesting check
-		"NO_COLOR=1", "TERM=dumb", "LC_ALL=C", "TZ=UTC",
-		"FAKECLI_SCRIPT=", "FAKECLI_CODEX_SCRIPT=", "FAKECLI_CLAUDE_SCRIPT=",
-	)
+	e.env = os.Environ()
+	for k, v := range vars {
+		e.env = append(e.env, k+"="+v)
+	}
 	return e
 }
 

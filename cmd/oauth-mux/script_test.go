@@ -3,7 +3,7 @@
 // The end-to-end suites: testscript runs every testdata/script/*.txtar against the real oauth-mux
 // (this test binary re-executed under that name) and the fake CLIs of internal/fakecli. See
 // testdata/script/README.md for the commands a script may use.
-package oauthmux_test
+package main
 
 import (
 	"errors"
@@ -12,28 +12,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/oauth-mux/oauth-mux/cmd"
 	"github.com/oauth-mux/oauth-mux/internal/fakecli"
-	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
 func TestMain(m *testing.M) {
 	fake := func() { os.Exit(fakecli.Main()) }
 	commands := map[string]func(){
-		"oauth-mux": func() {
-			code, sig := cmd.Run(os.Args[1:], os.Environ(), cmd.StdStdio())
-			if sig != 0 {
-				supervise.Reraise(sig)
-			}
-			os.Exit(code)
-		},
-		"fakecli": fake,
+		"oauth-mux": main,
+		"fakecli":   fake,
 	}
 	for name := range fakecli.StandIns {
 		commands[name] = fake
@@ -66,13 +59,23 @@ func ScriptParams(dir string) testscript.Params {
 	}
 }
 
-// setupEnv seals the script inside $WORK: HOME, the XDG base dirs and the oauth-mux dirs all point
-// there, so no script can read or write the developer's real config, state or credentials.
+// setupEnv seals the script inside $WORK (sealedEnv).
 func setupEnv(env *testscript.Env) error {
-	work := env.WorkDir
-	examples, err := filepath.Abs("examples")
+	vars, err := sealedEnv(env.WorkDir)
+	for k, v := range vars {
+		env.Setenv(k, v)
+	}
+	return err
+}
+
+// sealedEnv is the environment every end-to-end test runs oauth-mux in, under work: HOME, the XDG
+// base dirs and the oauth-mux dirs all point inside it, so no test can read or write the developer's
+// real config, state or credentials, and what a developer's shell exports (a config, a shell, an
+// active account, a fake's script) is cleared. It creates the dirs that must exist.
+func sealedEnv(work string) (map[string]string, error) {
+	examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	home := filepath.Join(work, "home")
 	vars := map[string]string{
@@ -84,9 +87,11 @@ func setupEnv(env *testscript.Env) error {
 		"XDG_RUNTIME_DIR": filepath.Join(work, "run"),
 		"OMUX_CONFIG_DIR": filepath.Join(home, ".config", "oauth-mux"),
 		"OMUX_STATE_DIR":  filepath.Join(home, ".local", "state", "oauth-mux"),
-		// Clear what a developer's shell may export: a script names its config explicitly.
-		"OMUX_CONFIG":  "",
-		"OMUX_SHELL":   "",
+		"OMUX_CONFIG":     "",
+		"OMUX_SHELL":      "",
+		// a developer running the tests under oauth-mux must not trip the nesting check
+		"OMUX_ACTIVE_PROVIDER": "", "OMUX_EXEC_CHILD": "",
+		"FAKECLI_SCRIPT": "", "FAKECLI_CODEX_SCRIPT": "", "FAKECLI_CLAUDE_SCRIPT": "",
 		"NO_COLOR":     "1",
 		"TERM":         "dumb",
 		"COLUMNS":      "100", // kong wraps help at this width
@@ -98,15 +103,32 @@ func setupEnv(env *testscript.Env) error {
 		// The repository's examples/, read-only by convention: scripts validate and run them.
 		"EXAMPLES": examples,
 	}
-	for k, v := range vars {
-		env.Setenv(k, v)
-	}
 	for _, d := range []string{home, filepath.Join(work, "run")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return vars, nil
+}
+
+// sealedEnviron is sealedEnv as an environment list of its own (nothing of the test's environment but
+// PATH), with overrides ("KEY=value") for what a test sets differently.
+func sealedEnviron(t testing.TB, work string, overrides ...string) []string {
+	t.Helper()
+	vars, err := sealedEnv(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars["PATH"] = os.Getenv("PATH")
+	for _, o := range overrides {
+		k, v, _ := strings.Cut(o, "=")
+		vars[k] = v
+	}
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
 }
 
 // cmdStatus is `status WANT PROG ARGS…`: run PROG like exec (the script's env, dir and stdin; its

@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthmux_test
+package main
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ var fixtureProviders = map[string]struct {
 // child.
 func TestFixturesThroughExec(t *testing.T) {
 	t.Parallel()
-	fs, err := fixture.Load("classify/testdata/fixtures")
+	fs, err := fixture.Load(filepath.Join("..", "..", "classify", "testdata", "fixtures"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthmux_test
+package main
 
 // The no-spend promise of the inventory commands (SPEC §7): doctor, report, discover, accounts list
 // and daemon events contact no provider, run no secret command or probe binary, open no credential
@@ -168,12 +168,10 @@ func TestNoSpendInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	env := []string{
-		"HOME=" + home, "PATH=" + bin + ":/usr/bin:/bin", "OMUX_STATE_DIR=" + stateDir, "OMUX_CONFIG=" + cfgPath,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
-		"GH_TOKEN=" + canaryEnv, "OPENAI_API_KEY=" + canaryEnv, "LINEAR_ACCESS_TOKEN=" + canaryEnv,
-		"HTTPS_PROXY=" + srv.URL, "HTTP_PROXY=" + srv.URL, "NO_COLOR=1", "TERM=dumb",
-	}
+	env := sealedEnviron(t, work, "HOME="+home, "PATH="+bin+":/usr/bin:/bin", "OMUX_STATE_DIR="+stateDir, "OMUX_CONFIG="+cfgPath,
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
+		"GH_TOKEN="+canaryEnv, "OPENAI_API_KEY="+canaryEnv, "LINEAR_ACCESS_TOKEN="+canaryEnv,
+		"HTTPS_PROXY="+srv.URL, "HTTP_PROXY="+srv.URL)
 	commands := [][]string{
 		{"doctor"}, {"doctor", "--json"},
 		{"report", "--redacted"}, {"report", "--redacted", "--json"},
