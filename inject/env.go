@@ -362,14 +362,13 @@ func (p *Prepared) checkExpiry(ctx context.Context, tok providers.Token, sec Sec
 
 // refreshBlocked says why oauth-mux may not refresh this credential, or "" when it may.
 func refreshBlocked(req *Request, tok providers.Token) string {
-	switch {
-	case tok.RefreshToken == "":
+	if tok.RefreshToken == "" {
 		return "it holds no refresh token"
-	case req.Definition.Auth.TokenEndpoint == "":
+	}
+	switch RefreshRefusal(req.Definition, req.AccountConfig.Secret) {
+	case RefusedNoTokenEndpoint:
 		return "the provider has no token endpoint"
-	case req.AccountConfig.Secret.WriteCapability() != config.WriteReplaceFile:
-		// Refreshing would rotate the refresh token into a store we cannot write: the next run would
-		// hold a dead one.
+	case RefusedReadOnlyBackend:
 		return fmt.Sprintf("its %s backend is read-only, so a refreshed token could not be kept", req.AccountConfig.Secret.Backend)
 	}
 	return ""

@@ -79,16 +79,16 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 		opts = *rr.Options
 	}
 	key := omux.Account(rr.Provider, rr.Account).String()
-	if def.Repair.Owner != providers.OwnerOAuthMuxRefresh {
+	switch RefreshRefusal(def, rr.Secret) {
+	case "":
+	case RefusedReadOnlyBackend:
+		return res, &RefreshError{Msg: fmt.Sprintf("%s: the %s backend is read-only, so a refreshed token could not be kept", key, rr.Secret.Backend), Err: ErrNotAdmitted}
+	case RefusedNoTokenEndpoint:
+		return res, &RefreshError{Msg: fmt.Sprintf("provider %s has no token endpoint", def.Name)}
+	default:
 		return res, &RefreshError{Msg: fmt.Sprintf("%s is refreshed by its owner (%s), not by oauth-mux", key, ownerName(def.Repair.Owner)), Err: ErrNotAdmitted}
 	}
-	if res.Capability != config.WriteReplaceFile {
-		return res, &RefreshError{Msg: fmt.Sprintf("%s: the %s backend is read-only, so a refreshed token could not be kept", key, rr.Secret.Backend), Err: ErrNotAdmitted}
-	}
 	endpoint := def.Auth.TokenEndpoint
-	if endpoint == "" {
-		return res, &RefreshError{Msg: fmt.Sprintf("provider %s has no token endpoint", def.Name)}
-	}
 	if err := checkEndpoint(endpoint); err != nil {
 		return res, &RefreshError{Msg: err.Error()}
 	}

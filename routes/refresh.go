@@ -29,11 +29,11 @@ const (
 
 // Reasons a refresh is not admitted or failed, beside the dead verdict reasons.
 const (
-	ReasonUpstreamOwner   = "upstream_cli_login"
-	ReasonExternalOwner   = "external_secret_owner"
-	ReasonManualOnly      = "manual_only"
-	ReasonReadOnlyBackend = "read_only_backend"
-	ReasonNoTokenEndpoint = "no_token_endpoint"
+	ReasonUpstreamOwner   = inject.RefusedUpstreamOwner
+	ReasonExternalOwner   = inject.RefusedExternalOwner
+	ReasonManualOnly      = inject.RefusedManualOnly
+	ReasonReadOnlyBackend = inject.RefusedReadOnlyBackend
+	ReasonNoTokenEndpoint = inject.RefusedNoTokenEndpoint
 	ReasonNetwork         = "network"
 	ReasonRefreshFailed   = "refresh_failed"
 )
@@ -43,23 +43,21 @@ const (
 // be written (a refresh rotates the refresh token; a store we cannot write would keep a dead one).
 // When it may not, reason is a short name and hints say who refreshes it instead.
 func RefreshAdmission(r Route) (admitted bool, reason string, hints []string) {
-	def := r.Def
-	switch def.Repair.Owner {
-	case providers.OwnerOAuthMuxRefresh:
-	case providers.OwnerUpstreamCLILogin:
-		return false, ReasonUpstreamOwner, loginHints(r)
-	case providers.OwnerManualOnly:
-		return false, ReasonManualOnly, []string{"renew the credential of " + r.AccountKey() + " by hand and update its secret"}
+	switch reason = inject.RefreshRefusal(r.Def, r.Acct.Secret); reason {
+	case "":
+		return true, "", nil
+	case ReasonUpstreamOwner:
+		hints = loginHints(r)
+	case ReasonManualOnly:
+		hints = []string{"renew the credential of " + r.AccountKey() + " by hand and update its secret"}
+	case ReasonNoTokenEndpoint:
+		hints = []string{"set auth.token_endpoint in provider_definitions." + r.Provider + " of the config"}
+	case ReasonReadOnlyBackend:
+		hints = []string{"the " + r.Acct.Secret.Backend + " backend is read-only: refresh the token at its source, or keep the credential in a file secret"}
 	default:
-		return false, ReasonExternalOwner, []string{"renew the credential of " + r.AccountKey() + " at its source (its owner refreshes it, not oauth-mux)"}
+		hints = []string{"renew the credential of " + r.AccountKey() + " at its source (its owner refreshes it, not oauth-mux)"}
 	}
-	if def.Auth.TokenEndpoint == "" {
-		return false, ReasonNoTokenEndpoint, []string{"set auth.token_endpoint in provider_definitions." + r.Provider + " of the config"}
-	}
-	if r.Acct.Secret.WriteCapability() != config.WriteReplaceFile {
-		return false, ReasonReadOnlyBackend, []string{"the " + r.Acct.Secret.Backend + " backend is read-only: refresh the token at its source, or keep the credential in a file secret"}
-	}
-	return true, "", nil
+	return false, reason, hints
 }
 
 func loginHints(r Route) []string {
