@@ -146,16 +146,7 @@ func summarize(rec *state.Record, now time.Time) *healthSummary {
 	if l.State == state.StateLive {
 		hs.Availability = strp(l.Availability)
 	}
-	var until *time.Time
-	switch {
-	case l.WindowResetsAt != nil:
-		until = l.WindowResetsAt
-	case l.Until != nil:
-		until = l.Until
-	case l.RetryAt != nil:
-		until = l.RetryAt
-	}
-	if until != nil {
+	if _, until := l.Timer(); until != nil {
 		hs.Until = strp(until.UTC().Format(time.RFC3339))
 		hs.Expired = !until.After(now)
 	}

@@ -110,6 +110,28 @@ type Liveness struct {
 	WindowResetsAt *time.Time `json:"window_resets_at,omitempty"`
 }
 
+// Timers of a liveness: what it waits for.
+const (
+	TimerWindow = "window_resets_at" // a usage window resets
+	TimerUntil  = "until"            // a cooldown ends
+	TimerRetry  = "retry_at"         // a rate limit may be retried
+)
+
+// Timer is the one time the liveness waits for, and which it is (TimerWindow, TimerUntil or
+// TimerRetry); "" and nil when it waits for nothing. A liveness holds at most one; were there more,
+// the longest kind of wait wins. Every view of health (health, accounts, report) reads it here.
+func (l Liveness) Timer() (string, *time.Time) {
+	switch {
+	case l.WindowResetsAt != nil:
+		return TimerWindow, l.WindowResetsAt
+	case l.Until != nil:
+		return TimerUntil, l.Until
+	case l.RetryAt != nil:
+		return TimerRetry, l.RetryAt
+	}
+	return "", nil
+}
+
 // Circuit is the failure circuit of one key: CircuitFailures route failures within CircuitWindow
 // open it for CircuitOpenFor; after that it is half open and one success closes it.
 type Circuit struct {

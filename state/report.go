@@ -96,13 +96,13 @@ func (h *Health) Report(filterProvider string, now time.Time) HealthReport {
 		if l.State == StateLive {
 			e.Liveness.Availability = strp(l.Availability)
 		}
-		switch {
-		case l.RetryAt != nil:
-			e.Liveness.RetryAt = rfc3339(*l.RetryAt)
-		case l.Until != nil:
-			e.Liveness.Until = rfc3339(*l.Until)
-		case l.WindowResetsAt != nil:
-			e.Liveness.WindowResetsAt = rfc3339(*l.WindowResetsAt)
+		switch kind, at := l.Timer(); kind {
+		case TimerRetry:
+			e.Liveness.RetryAt = rfc3339(*at)
+		case TimerUntil:
+			e.Liveness.Until = rfc3339(*at)
+		case TimerWindow:
+			e.Liveness.WindowResetsAt = rfc3339(*at)
 		}
 		if ev := r.LastEvidence; ev != nil {
 			e.LastEvidence = &ReportEvidence{
