@@ -204,10 +204,7 @@ func accountEntries(cfg *config.Config, provider, stateDir string, h *state.Heal
 		}
 		prov := cfg.Providers[pname]
 		def := cfg.Definition(pname)
-		dirEnv := prov.ConfigDirEnv
-		if dirEnv == "" {
-			dirEnv = def.Injection.ConfigDirEnv
-		}
+		dirEnv := cfg.ConfigDirEnv(pname)
 		kind := prov.Kind
 		if kind == "" {
 			kind = pname

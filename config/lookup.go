@@ -23,6 +23,15 @@ func (c *Config) Definition(providerName string) providers.Definition {
 	return c.Catalog().Resolve(providerName, c.Providers[providerName].Kind)
 }
 
+// ConfigDirEnv is the variable that hands a provider's CLI its config dir (SPEC §6.1): the
+// provider's config_dir_env, else its definition's; "" when the provider takes none.
+func (c *Config) ConfigDirEnv(provider string) string {
+	if p, ok := c.Providers[provider]; ok && p.ConfigDirEnv != "" {
+		return p.ConfigDirEnv
+	}
+	return c.Definition(provider).Injection.ConfigDirEnv
+}
+
 // KindKnown reports whether the configured provider resolves to a built-in or config definition
 // rather than the generic fallback.
 func (c *Config) KindKnown(providerName string) bool {

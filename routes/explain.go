@@ -390,7 +390,7 @@ func reauthAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
 	env := rd.ConfigDirEnv
 	dir := rd.ConfigDir
 	if env == "" {
-		env, dir, _ = ConfigDirOf(cfg, c.Provider, c.Account, c.Def, "")
+		env, dir, _ = ConfigDirOf(cfg, c.Provider, c.Account, "")
 	}
 	if env != "" && dir != "" {
 		a.Env = map[string]string{env: dir}

@@ -61,7 +61,7 @@ func (o *RunOptions) defaults() {
 func (o *RunOptions) request(cfg *config.Config, plan *Plan, r Route, attempt int) inject.Request {
 	return inject.Request{
 		Env: o.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
-		ConfigDirEnv: cfg.Providers[r.Provider].ConfigDirEnv, Definition: r.Def,
+		ConfigDirEnv: cfg.ConfigDirEnv(r.Provider), Definition: r.Def,
 		Capability: r.Capability, Profile: plan.Profile, Attempt: attempt, Version: o.Version,
 		StateDir: o.StateDir, Now: o.Now, Refresh: o.Refresh,
 	}

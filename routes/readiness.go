@@ -118,12 +118,8 @@ func (r *Readiness) has(kind string) bool {
 // ConfigDirOf is the config dir an account's CLI is given (SPEC §6.1) and the variable that carries
 // it: the account's config_dir, else the managed dir under the state dir; "" when the provider
 // injects no config dir.
-func ConfigDirOf(cfg *config.Config, provider, account string, def providers.Definition, stateDir string) (env, dir string, managed bool) {
-	env = def.Injection.ConfigDirEnv
-	if p, ok := cfg.Providers[provider]; ok && p.ConfigDirEnv != "" {
-		env = p.ConfigDirEnv
-	}
-	if env == "" {
+func ConfigDirOf(cfg *config.Config, provider, account, stateDir string) (env, dir string, managed bool) {
+	if env = cfg.ConfigDirEnv(provider); env == "" {
 		return "", "", false
 	}
 	if a, ok := cfg.Account(provider, account); ok && a.ConfigDir != "" {
@@ -157,7 +153,7 @@ func CheckReadiness(cfg *config.Config, provider, account string, opts Readiness
 		}
 	}
 
-	r.ConfigDirEnv, r.ConfigDir, r.ConfigDirManaged = ConfigDirOf(cfg, provider, account, def, opts.StateDir)
+	r.ConfigDirEnv, r.ConfigDir, r.ConfigDirManaged = ConfigDirOf(cfg, provider, account, opts.StateDir)
 	if r.ConfigDir != "" {
 		fi, err := os.Stat(r.ConfigDir)
 		switch {
