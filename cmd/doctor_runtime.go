@@ -2,10 +2,10 @@ package cmd
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"os"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 	"github.com/oauth-mux/oauth-mux/supervise"

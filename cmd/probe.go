@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/probe"
 )
 
 // ProbeCmd is `probe [selectors]` (SPEC §7): run capability probes down the candidates until one
@@ -30,7 +30,7 @@ func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
 	for _, w := range store.Warnings() {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
 	}
-	rep, perr := routes.Probe(ctx, cfg, plan, store, routes.ProbeOptions{RunOptions: app.runOptions(stateDir, app.notices())})
+	rep, perr := probe.Run(ctx, cfg, plan, store, probe.Options{RunOptions: app.runOptions(stateDir, app.notices())})
 	if app.JSON {
 		if err := writeJSON(app.Stdio.Out, rep); err != nil {
 			return err
@@ -47,7 +47,7 @@ func (c *ProbeCmd) Run(ctx context.Context, app *App) error {
 }
 
 // probeLine is one route of the text output: key, outcome, verdict and what it rests on.
-func probeLine(r routes.ProbeRoute) string {
+func probeLine(r probe.Result) string {
 	parts := []string{r.Key, r.Outcome}
 	if v := r.Verdict; v != nil {
 		s := v.String()

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"runtime"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 

@@ -2,12 +2,12 @@ package cmd
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"

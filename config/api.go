@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"path/filepath"
 	"strings"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Problem is one validation finding.

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Starter is the generic config `oauth-mux init` writes: one GitHub account whose token comes from the

@@ -2,9 +2,9 @@ package inject
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // SecretError is a secret backend that could not deliver (SPEC §8.1). Its text names the backend and

@@ -18,18 +18,18 @@ func (quiet) Info(string) {}
 func (quiet) Warn(string) {}
 func (quiet) Hint(string) {}
 
-// orQuiet makes a nil Notifier one that drops everything.
-func orQuiet(n Notifier) Notifier {
+// Quiet makes a nil Notifier one that drops everything.
+func Quiet(n Notifier) Notifier {
 	if n == nil {
 		return quiet{}
 	}
 	return n
 }
 
-func infof(n Notifier, format string, args ...any) { orQuiet(n).Info(fmt.Sprintf(format, args...)) }
-func warnf(n Notifier, format string, args ...any) { orQuiet(n).Warn(fmt.Sprintf(format, args...)) }
+func infof(n Notifier, format string, args ...any) { Quiet(n).Info(fmt.Sprintf(format, args...)) }
+func warnf(n Notifier, format string, args ...any) { Quiet(n).Warn(fmt.Sprintf(format, args...)) }
 func hints(n Notifier, hs []string) {
 	for _, h := range hs {
-		orQuiet(n).Hint(h)
+		Quiet(n).Hint(h)
 	}
 }

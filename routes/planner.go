@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/state"
 	"github.com/oauth-mux/oauth-mux/supervise"
@@ -46,8 +46,8 @@ type RunOptions struct {
 	Refresh *inject.RefreshOptions
 }
 
-// defaults fills the clock and the zone.
-func (o *RunOptions) defaults() {
+// Defaults fills the clock and the zone.
+func (o *RunOptions) Defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -56,9 +56,9 @@ func (o *RunOptions) defaults() {
 	}
 }
 
-// request is what inject.Prepare needs for route r of plan: the one place a route becomes a
+// Request is what inject.Prepare needs for route r of plan: the one place a route becomes a
 // credential request. attempt is the attempt's number (0 outside exec).
-func (o *RunOptions) request(cfg *config.Config, plan *Plan, r Route, attempt int) inject.Request {
+func (o *RunOptions) Request(cfg *config.Config, plan *Plan, r Route, attempt int) inject.Request {
 	return inject.Request{
 		Env: o.Env, Provider: r.Provider, Account: r.Account, AccountConfig: r.Acct,
 		ConfigDirEnv: cfg.ConfigDirEnv(r.Provider), Definition: r.Def,
@@ -169,7 +169,7 @@ type Planner struct {
 
 // NewPlanner prepares a planner for one exec run.
 func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOptions) *Planner {
-	opts.defaults()
+	opts.Defaults()
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
 		last: map[string]string{}, credErr: map[string]*inject.CredentialError{}, running: map[int]*Attempt{},
@@ -371,7 +371,7 @@ func credentialFingerprint(r Route) string {
 }
 
 func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
-	req := p.opts.request(p.cfg, p.plan, r, p.started+1)
+	req := p.opts.Request(p.cfg, p.plan, r, p.started+1)
 	prep, err := inject.Prepare(ctx, req)
 	RecordRefresh(p.rec, r, prep, err)
 	if err != nil {
@@ -483,9 +483,9 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	}
 	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields})
 	p.addReport(a, e, recorded, decision)
-	p.last[r.Key()] = describe(recorded)
+	p.last[r.Key()] = Describe(recorded)
 	if ignored {
-		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + describe(recorded) + "; not restarting: the child went on and its own exit decides"}
+		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + Describe(recorded) + "; not restarting: the child went on and its own exit decides"}
 	}
 
 	switch d.Action {
@@ -498,15 +498,16 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 			why = string(v.Class)
 		}
 		p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why})
-		return supervise.Decision{Action: supervise.Retry, Message: r.Key() + " " + describe(v)}
+		return supervise.Decision{Action: supervise.Retry, Message: r.Key() + " " + Describe(v)}
 	}
 	if d.Why != "" {
-		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + describe(v) + "; not restarting: " + d.Why}
+		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + Describe(v) + "; not restarting: " + d.Why}
 	}
 	return supervise.Decision{Action: supervise.Done}
 }
 
-func describe(v classify.Verdict) string {
+// Describe is a verdict as messages show it: "quota_exhausted until 2026-12-02T15:00:00Z".
+func Describe(v classify.Verdict) string {
 	s := v.String()
 	if v.ResetAt != nil {
 		s += " until " + v.ResetAt.UTC().Format(time.RFC3339)

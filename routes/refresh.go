@@ -3,7 +3,6 @@ package routes
 import (
 	"context"
 	"errors"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"hash/fnv"
 	"net/http"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )

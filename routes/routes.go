@@ -3,18 +3,17 @@
 // (§6.2.1, with the spend guard), the order strategies and affinity give them (§6.3), and the Planner
 // that hands the supervisor its next attempt and records what became of it. Around the same routes it
 // owns the no-spend views (runtime readiness, Explain for `route select|explain`, the repair choice
-// of `repair-plan`), `probe` down the candidates (Probe), and token refresh of whole accounts
-// (RefreshAccount, keepalive timing), with the health and events each records.
+// of `repair-plan`) and token refresh of whole accounts (RefreshAccount, keepalive timing), with the
+// health and events each records through the Recorder. `probe` lives in routes/probe.
 //
 // It must not touch terminals or print (cmd talks to the user; routes hands it plain lines, warnings
-// and hints through a Notifier, and errors with hints) and must not run the user's command (supervise does): the only
-// processes it starts are capability probes, through providers.RunProbe, and secret commands, through
-// inject.
+// and hints through a Notifier, and errors with hints) and must not run the user's command
+// (supervise does): the only processes it starts are capability probes, through providers.RunProbe,
+// and secret commands, through inject.
 package routes
 
 import (
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 )
 

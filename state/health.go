@@ -2,12 +2,12 @@ package state
 
 import (
 	"encoding/json"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Liveness states and availabilities (SPEC §2). The strings are part of the JSON contract.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Lock is a held flock(2) on a stable file in <state dir>/locks/. The file is never renamed or

@@ -1,4 +1,4 @@
-package routes
+package probe
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -41,12 +43,12 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 	if err := os.WriteFile(cred, enc.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := load(t, fmt.Sprintf(`{
+	cfg := loadConfig(t, fmt.Sprintf(`{
   "version": 1,
   "provider_definitions": {"acme": {"capabilities": [{"name": "id", "probe": {"transport": "http", "url": %q}}]}},
   "providers": {"acme": {"accounts": {"a1": {"secret": {"backend": "age", "path": %q, "identity": %q}}}}}
 }`, srv.URL, cred, id.String()))
-	plan, err := Resolve(cfg, Selector{Provider: "acme", Account: "a1"})
+	plan, err := routes.Resolve(cfg, routes.Selector{Provider: "acme", Account: "a1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := state.Open(stateDir)
-	rep, _ := Probe(context.Background(), cfg, plan, store, ProbeOptions{RunOptions: RunOptions{StateDir: stateDir}})
+	rep, _ := Run(context.Background(), cfg, plan, store, Options{RunOptions: routes.RunOptions{StateDir: stateDir}})
 	if len(rep.Routes) != 1 || rep.Routes[0].Verdict == nil || rep.Routes[0].Verdict.Class != classify.Dead {
 		t.Fatalf("probe report: %+v", rep.Routes)
 	}
@@ -66,4 +68,13 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 	if got, want := h.DeadFingerprint("acme:a1"), state.Fingerprint(cred); got == "" || got != want {
 		t.Fatalf("dead fingerprint %q, want the age file's %q", got, want)
 	}
+}
+
+func loadConfig(t *testing.T, data string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(data), "test.json", func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
 }

@@ -1,22 +1,29 @@
-package routes
+// Package probe runs capability probes down a plan's routes (`oauth-mux probe`, SPEC §7): each
+// route's credential prepared as for exec, its capability's probe run and judged, the verdict and
+// event recorded through routes' Recorder.
+//
+// It must not print (lines go to the Notifier) and must not spend where the spend guard says no.
+package probe
 
 import (
 	"context"
 	"errors"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-// ProbeOptions are the world `oauth-mux probe` runs in.
-type ProbeOptions struct {
-	RunOptions
+// Options are the world `oauth-mux probe` runs in.
+type Options struct {
+	routes.RunOptions
 	// HTTPClient sends HTTP probes (nil: the default client).
 	HTTPClient *http.Client
 }
@@ -30,8 +37,8 @@ const (
 	OutcomeNotRun  = "not_run" // a route after the usable one
 )
 
-// ProbeRoute is what the probe run did with one route. It holds no token, body or output.
-type ProbeRoute struct {
+// Result is what the probe run did with one route. It holds no token, body or output.
+type Result struct {
 	Key        string                   `json:"key"`
 	Provider   string                   `json:"provider"`
 	Account    string                   `json:"account"`
@@ -47,12 +54,12 @@ type ProbeRoute struct {
 	err error
 }
 
-// ProbeReport is the result of a probe run (`oauth-mux probe --json`).
-type ProbeReport struct {
-	Profile string       `json:"profile"`
-	Label   string       `json:"label"`
-	Usable  *string      `json:"usable"`
-	Routes  []ProbeRoute `json:"routes"`
+// Report is the result of a probe run (`oauth-mux probe --json`).
+type Report struct {
+	Profile string   `json:"profile"`
+	Label   string   `json:"label"`
+	Usable  *string  `json:"usable"`
+	Routes  []Result `json:"routes"`
 }
 
 // Skip reasons of a probe run.
@@ -61,7 +68,7 @@ const (
 	SkipProviderDegraded = "provider_degraded"
 )
 
-// Probe runs capability probes down the plan's candidates until one route is usable (SPEC §7
+// Run runs capability probes down the plan's candidates until one route is usable (SPEC §7
 // `probe`): each route's credential is prepared as for exec (inject.Prepare: refresh, managed dir,
 // environment), its capability's probe run with the token and judged, and the verdict recorded —
 // dead on the account key, the rest on the route key — with its evidence and a route_verdict event.
@@ -71,21 +78,21 @@ const (
 //
 // The error is nil when a route is usable. Otherwise it is the error of the only candidate that was
 // tried when that was a secret (202), refresh (203) or network (204) failure — the account is not
-// shown to be at fault, so the cause's code says what to fix — and a *NoRouteError (201) else.
-func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store state.Backend, opts ProbeOptions) (ProbeReport, error) {
-	opts.defaults()
-	rep := ProbeReport{Profile: plan.Profile, Label: plan.Label, Routes: []ProbeRoute{}}
+// shown to be at fault, so the cause's code says what to fix — and a *routes.NoRouteError (201) else.
+func Run(ctx context.Context, cfg *config.Config, plan *routes.Plan, store state.Backend, opts Options) (Report, error) {
+	opts.Defaults()
+	rep := Report{Profile: plan.Profile, Label: plan.Label, Routes: []Result{}}
 	h, err := store.Snapshot(ctx)
 	if err != nil || h == nil {
 		h = state.NewHealth()
 	}
 	cursor := 0
-	rec := NewRecorder(store, opts.StateDir, plan, opts.Notify)
+	rec := routes.NewRecorder(store, opts.StateDir, plan, opts.Notify)
 	var tried []error // one per route that was probed (or whose credential was), nil when it answered
 	skipProv := map[string]bool{}
-	for _, c := range Evaluate(plan, h, cursor, opts.Now()) {
+	for _, c := range routes.Evaluate(plan, h, cursor, opts.Now()) {
 		r := c.Route
-		pr := ProbeRoute{Key: r.Key(), Provider: r.Provider, Account: r.Account, Capability: r.Capability}
+		pr := Result{Key: r.Key(), Provider: r.Provider, Account: r.Account, Capability: r.Capability}
 		if rep.Usable != nil {
 			pr.Outcome = OutcomeNotRun
 			rep.Routes = append(rep.Routes, pr)
@@ -109,7 +116,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store state.Back
 			continue
 		}
 		if plan.SpendRefused(r.Acct.Metered()) {
-			pr.Outcome, pr.Skip = OutcomeSkipped, SkipMetered
+			pr.Outcome, pr.Skip = OutcomeSkipped, routes.SkipMetered
 			rep.Routes = append(rep.Routes, pr)
 			continue
 		}
@@ -138,7 +145,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store state.Back
 			}
 		}
 	}
-	nre := &NoRouteError{Label: plan.Label}
+	nre := &routes.NoRouteError{Label: plan.Label}
 	for _, pr := range rep.Routes {
 		nre.Lines = append(nre.Lines, pr.Key+"  "+pr.describe())
 	}
@@ -146,7 +153,7 @@ func Probe(ctx context.Context, cfg *config.Config, plan *Plan, store state.Back
 }
 
 // probeNoRoute is a NoRouteError whose hints fit a probe run rather than exec.
-type probeNoRoute struct{ *NoRouteError }
+type probeNoRoute struct{ *routes.NoRouteError }
 
 func (e *probeNoRoute) Unwrap() error { return e.NoRouteError }
 
@@ -155,10 +162,10 @@ func (e *probeNoRoute) Hints() []string {
 	return []string{"see each route with: oauth-mux health; repair a dead account with: oauth-mux repair-plan"}
 }
 
-func (pr ProbeRoute) describe() string {
+func (pr Result) describe() string {
 	switch {
 	case pr.Verdict != nil:
-		return describe(*pr.Verdict)
+		return routes.Describe(*pr.Verdict)
 	case pr.Skip != "":
 		return "skipped: " + pr.Skip
 	case pr.Error != "":
@@ -167,9 +174,9 @@ func (pr ProbeRoute) describe() string {
 	return pr.Outcome
 }
 
-func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder, opts ProbeOptions, r Route, pr *ProbeRoute) {
+func probeOne(ctx context.Context, cfg *config.Config, plan *routes.Plan, rec *routes.Recorder, opts Options, r routes.Route, pr *Result) {
 	now := opts.Now()
-	prep, err := inject.Prepare(ctx, opts.request(cfg, plan, r, 0))
+	prep, err := inject.Prepare(ctx, opts.Request(cfg, plan, r, 0))
 	var ce *inject.CredentialError
 	switch {
 	case errors.As(err, &ce):
@@ -219,7 +226,7 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *Plan, rec *Recorder
 // recordProbe records a probe's verdict (SPEC §4.2; dead on the account key, the rest on the route
 // key) with its evidence, and writes a route_verdict event. A child_failure verdict (a rule that
 // calls the answer the user's own failure) records nothing against the route.
-func recordProbe(ctx context.Context, rec *Recorder, r Route, pr *ProbeRoute, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
+func recordProbe(ctx context.Context, rec *routes.Recorder, r routes.Route, pr *Result, v classify.Verdict, ev *providers.ProbeEvidence, now time.Time, decision string) {
 	vv := v
 	pr.Verdict, pr.Decision = &vv, decision
 	se := state.Evidence{Rule: v.Rule, RetryAfterS: v.RetryAfterS, Decision: decision}
@@ -250,4 +257,16 @@ func recordProbe(ctx context.Context, rec *Recorder, r Route, pr *ProbeRoute, v 
 	}
 	rec.Verdict(ctx, r, v, se, now)
 	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
+}
+
+func infof(n routes.Notifier, format string, args ...any) {
+	routes.Quiet(n).Info(fmt.Sprintf(format, args...))
+}
+func warnf(n routes.Notifier, format string, args ...any) {
+	routes.Quiet(n).Warn(fmt.Sprintf(format, args...))
+}
+func hints(n routes.Notifier, hs []string) {
+	for _, h := range hs {
+		routes.Quiet(n).Hint(h)
+	}
 }
