@@ -14,6 +14,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/renew"
 	"github.com/oauth-mux/oauth-mux/state"
 	"github.com/oauth-mux/oauth-mux/supervise"
 )
@@ -89,7 +90,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	notify := notices{sess.Stderr()}
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
-	defer watchRevive(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
+	defer renew.Watch(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
 
@@ -154,7 +155,7 @@ func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder
 	if err != nil {
 		return nil, nil, err
 	}
-	rs, err := routes.AccountRoutes(cfg, sel)
+	rs, err := renew.AccountRoutes(cfg, sel)
 	if err != nil {
 		return nil, nil, err
 	}

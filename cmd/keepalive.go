@@ -12,6 +12,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/renew"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -48,7 +49,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	k := &keepalive{app: app, rec: rec, store: rec.Store, routes: rs, notAdmitted: map[string]bool{}, skippedDead: map[string]bool{},
-		opts: routes.RefreshOptions{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
+		opts: renew.Options{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
 	if c.Once {
 		k.once = true
 		results, _ := k.pass(ctx)
@@ -109,7 +110,7 @@ type keepalive struct {
 	rec         *routes.Recorder
 	store       state.Backend
 	routes      []routes.Route
-	opts        routes.RefreshOptions
+	opts        renew.Options
 	once        bool
 	notAdmitted map[string]bool // accounts whose not_admitted event this run already recorded
 	skippedDead map[string]bool // dead accounts this run already reported as skipped
@@ -119,7 +120,7 @@ type keepalive struct {
 // earliest time another account falls due (zero when none is known).
 func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time) {
 	now := time.Now()
-	if revived, _ := routes.ReviveChanged(ctx, k.store, k.routes, now); len(revived) > 0 {
+	if revived, _ := renew.ReviveChanged(ctx, k.store, k.routes, now); len(revived) > 0 {
 		for _, key := range revived {
 			delete(k.skippedDead, key)
 			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: keepalive: %s: credential changed since it died; it may be tried again (probe_needed)\n", key)
@@ -140,7 +141,7 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 				continue
 			}
 			k.notAdmitted[r.AccountKey()] = true
-			out = append(out, routes.RefreshAccount(ctx, k.rec, r, k.opts))
+			out = append(out, renew.Account(ctx, k.rec, r, k.opts))
 			continue
 		}
 		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
@@ -153,7 +154,7 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 				Message: "skipped: the account is dead until its credential changes"})
 			continue
 		}
-		due, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, now)
+		due, at, known := renew.Due(ctx, r, k.opts.SecretEnv, now)
 		if !known {
 			continue
 		}
@@ -172,11 +173,11 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 		o := k.opts
 		key := r.AccountKey()
 		o.Due = func(tok providers.Token, mod, now time.Time) bool {
-			return tok.ExpiresAt != nil && !now.Before(routes.KeepaliveDueAt(key, *tok.ExpiresAt, mod))
+			return tok.ExpiresAt != nil && !now.Before(renew.DueAt(key, *tok.ExpiresAt, mod))
 		}
-		res := routes.RefreshAccount(ctx, k.rec, r, o)
+		res := renew.Account(ctx, k.rec, r, o)
 		// What was just written falls due again at 75 % of its new life.
-		if _, at, known := keepaliveDue(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
+		if _, at, known := renew.Due(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
@@ -186,22 +187,6 @@ func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 		out = append(out, res)
 	}
 	return out, next
-}
-
-// keepaliveDue reads the account's credential (outside the lock: only to schedule) and says whether it
-// is due, when, and whether its expiry is known at all.
-func keepaliveDue(ctx context.Context, r routes.Route, env inject.Env, now time.Time) (due bool, at time.Time, known bool) {
-	sec, err := inject.ReadSecret(ctx, r.Acct.Secret, env)
-	if err != nil {
-		// Unreadable: let the refresh say so (it reads again inside the lock and records it).
-		return true, now, true
-	}
-	tok, err := providers.ParseCredential(r.Def, sec.Data, sec.ModTime)
-	if err != nil || tok.ExpiresAt == nil {
-		return false, time.Time{}, false
-	}
-	at = routes.KeepaliveDueAt(r.AccountKey(), *tok.ExpiresAt, sec.ModTime)
-	return !now.Before(at), at, true
 }
 
 // report prints what a --loop pass did: a line per refresh, failure or first not-admitted account

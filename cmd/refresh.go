@@ -10,7 +10,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
-	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/routes/renew"
 )
 
 // RefreshCmd is `refresh [selectors] [--json]` (SPEC §8.2): refresh every admitted account now.
@@ -32,10 +32,10 @@ func (c *RefreshCmd) Run(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	opts := routes.RefreshOptions{Trigger: "refresh", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true}
+	opts := renew.Options{Trigger: "refresh", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true}
 	results := make([]routes.RefreshResult, 0, len(rs))
 	for _, r := range rs {
-		results = append(results, routes.RefreshAccount(ctx, rec, r, opts))
+		results = append(results, renew.Account(ctx, rec, r, opts))
 	}
 	return reportRefresh(app, results)
 }
@@ -107,31 +107,4 @@ func refreshExit(results []routes.RefreshResult, quiet bool) error {
 	}
 	return Errorf(worst, []string{"the lines above say why; oauth-mux health shows what was recorded"},
 		"%d of %d token refreshes failed", failed, len(results))
-}
-
-// watchRevive watches the credential files of rs (SPEC §8.3) for as long as the command runs: a file
-// rewritten while a dead account's child runs elsewhere (the user logged in again in another
-// terminal) revives the account to probe_needed at once, so the next attempt may use it. It returns
-// the stop function; a watch that cannot be set up at all is silently skipped (the next run's
-// fingerprint check still sees the change).
-func watchRevive(ctx context.Context, store *state.Store, rs []routes.Route, onRevive func(keys []string)) func() {
-	var paths []string
-	for _, r := range rs {
-		if f := inject.CredentialFile(r.Acct.Secret); f != "" {
-			paths = append(paths, f)
-		}
-	}
-	if len(paths) == 0 || store == nil {
-		return func() {}
-	}
-	stop, err := inject.WatchCredentials(ctx, paths, func(string) {
-		keys, _ := routes.ReviveChanged(ctx, store, rs, time.Now())
-		if len(keys) > 0 && onRevive != nil {
-			onRevive(keys)
-		}
-	})
-	if err != nil {
-		return func() {}
-	}
-	return stop
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/renew"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -216,7 +217,7 @@ func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config
 	// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
 	// process must not hold it at the same time.
 	rec := routes.AccountRecorder(cfg, store, stateDir, e.Profile, app.notices())
-	rr := routes.RefreshAccount(ctx, rec, plan.Routes[0], routes.RefreshOptions{Trigger: "repair",
+	rr := renew.Account(ctx, rec, plan.Routes[0], renew.Options{Trigger: "repair",
 		SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
 	res.Refresh = &rr
 	if rr.ExitCode == 0 {

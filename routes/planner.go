@@ -298,7 +298,7 @@ func (p *Planner) prepareOrder(ctx context.Context, now time.Time) (*state.Healt
 		}
 		return h, nil
 	}
-	ops := reviveOps(p.plan.Routes, now)
+	ops := ReviveOps(p.plan.Routes, now)
 	cursor := &state.AdvanceCursor{}
 	if first && p.roundRobin() {
 		cursor.Profile = p.plan.Profile

@@ -1,19 +1,14 @@
 package routes
 
 import (
-	"context"
 	"errors"
-	"hash/fnv"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
-	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -67,22 +62,6 @@ func loginHints(r Route) []string {
 	return []string{"its CLI refreshes it; log in to " + r.Provider + " again when it stops working"}
 }
 
-// RefreshOptions configure RefreshAccount.
-type RefreshOptions struct {
-	// Trigger says who asked (refresh, keepalive); an event field.
-	Trigger string
-	// SecretEnv is what secret backends read.
-	SecretEnv inject.Env
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Force refreshes even a token far from expiry (the refresh command).
-	Force bool
-	// Due decides, inside the account lock, whether the token still needs refreshing (keepalive).
-	Due func(tok providers.Token, modTime, now time.Time) bool
-	// HTTPClient posts the grant; nil means a 30 s client.
-	HTTPClient *http.Client
-}
-
 // RefreshResult is what became of one account's refresh. It holds no token and no path, so it can be
 // printed as JSON.
 type RefreshResult struct {
@@ -106,56 +85,8 @@ type RefreshResult struct {
 // Key is the account key.
 func (r RefreshResult) Key() string { return omux.Account(r.Provider, r.Account).String() }
 
-// NotAdmitted is the result for a route oauth-mux may not refresh; nothing is read.
-func NotAdmitted(r Route) RefreshResult {
-	_, reason, hints := RefreshAdmission(r)
-	return RefreshResult{Provider: r.Provider, Account: r.Account, WritebackCapability: r.Acct.Secret.WriteCapability(),
-		Outcome: RefreshNotAdmitted, Reason: reason, Hints: hints,
-		Message: "not refreshed by oauth-mux (" + strings.ReplaceAll(reason, "_", " ") + ")"}
-}
-
-// RefreshAccount refreshes one admitted account (SPEC §8.2) and records what happened: a
-// token_refresh event always, and dead(token_revoked) on the account key when the token endpoint
-// refused the refresh token (the credential file is left as it was, its fingerprint stored so a
-// re-login revives it). A route that is not admitted gives NotAdmitted(r) and its event.
-func RefreshAccount(ctx context.Context, rec *Recorder, r Route, o RefreshOptions) RefreshResult {
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	if ok, _, _ := RefreshAdmission(r); !ok {
-		res := NotAdmitted(r)
-		recordRefreshEvent(rec, o.Trigger, r, res, now())
-		return res
-	}
-	res := RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true, WritebackCapability: r.Acct.Secret.WriteCapability()}
-	rr, err := inject.Refresh(ctx, inject.RefreshRequest{
-		Provider: r.Provider, Account: r.Account, Secret: r.Acct.Secret, Definition: r.Def,
-		StateDir: rec.StateDir, SecretEnv: o.SecretEnv, Now: o.Now,
-		Options: &inject.RefreshOptions{HTTPClient: o.HTTPClient, Force: o.Force, Due: o.Due},
-	})
-	if err == nil {
-		res.Refreshed, res.Rotated, res.ExpiresAt = rr.Refreshed, rr.Rotated, utc(rr.Token.ExpiresAt)
-		res.Outcome = RefreshFresh
-		if rr.Refreshed {
-			res.Outcome = RefreshRefreshed
-		}
-	} else {
-		classifyRefreshError(&res, err)
-		var ce *inject.CredentialError
-		if errors.As(err, &ce) && ce.Verdict.Class == classify.Dead {
-			ev := state.Evidence{Decision: "refresh", Fingerprint: state.Fingerprint(inject.CredentialFile(r.Acct.Secret))}
-			if uerr := rec.Verdict(ctx, r, ce.Verdict, ev, now()); uerr != nil {
-				res.Hints = append(res.Hints, "the health store could not be updated: "+uerr.Error())
-			}
-		}
-	}
-	recordRefreshEvent(rec, o.Trigger, r, res, now())
-	return res
-}
-
-// classifyRefreshError fills outcome, reason, message, hints and exit code from Refresh's error.
-func classifyRefreshError(res *RefreshResult, err error) {
+// Fail fills outcome, reason, message, hints and exit code from inject.Refresh's error.
+func (res *RefreshResult) Fail(err error) {
 	res.Message = err.Error()
 	var h interface{ Hints() []string }
 	if errors.As(err, &h) {
@@ -196,9 +127,9 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// recordRefreshEvent appends the token_refresh row (SPEC §4.3): outcome, reason, the write-back
+// RefreshEvent appends the token_refresh row (SPEC §4.3): outcome, reason, the write-back
 // capability and whether automatic refresh is admitted; never a token or a path.
-func recordRefreshEvent(rec *Recorder, trigger string, r Route, res RefreshResult, now time.Time) {
+func (rec *Recorder) RefreshEvent(trigger string, r Route, res RefreshResult, now time.Time) {
 	fields := map[string]any{
 		"writeback_capability":       res.WritebackCapability,
 		"automatic_refresh_admitted": res.Admitted,
@@ -231,9 +162,9 @@ func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
 			// Expired, and nobody here may refresh it.
 			res.Outcome, res.Reason = RefreshNotAdmitted, string(classify.CredentialExpired)
 		case errors.As(err, &ce) && ce.Verdict.Source == classify.SourceTokenRefresh:
-			classifyRefreshError(&res, err)
+			res.Fail(err)
 		case errors.As(err, &re):
-			classifyRefreshError(&res, err)
+			res.Fail(err)
 		default:
 			return // a secret that cannot be read is not a refresh
 		}
@@ -248,13 +179,13 @@ func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
 	default:
 		return
 	}
-	recordRefreshEvent(rec, "prepare", r, res, now)
+	rec.RefreshEvent("prepare", r, res, now)
 }
 
-// reviveOps are the revivals SPEC §8.3 asks for on the accounts of rs that keep their credential in
+// ReviveOps are the revivals SPEC §8.3 asks for on the accounts of rs that keep their credential in
 // a file: each revives its account if it is dead and the file's fingerprint changed since. The
 // fingerprints are read here, outside any store lock: they hash file contents.
-func reviveOps(rs []Route, now time.Time) []state.Op {
+func ReviveOps(rs []Route, now time.Time) []state.Op {
 	var ops []state.Op
 	seen := map[string]bool{}
 	for _, r := range rs {
@@ -272,8 +203,8 @@ func reviveOps(rs []Route, now time.Time) []state.Op {
 	return ops
 }
 
-// revived lists, sorted, the account keys that ops revived.
-func revived(ops []state.Op) []string {
+// Revived lists, sorted, the account keys that ops revived.
+func Revived(ops []state.Op) []string {
 	var out []string
 	for _, op := range ops {
 		if rv, ok := op.(*state.Revive); ok && rv.Revived {
@@ -284,29 +215,6 @@ func revived(ops []state.Op) []string {
 	return out
 }
 
-// ReviveChanged moves every dead account of the routes whose credential file changed since it died to
-// probe_needed (SPEC §8.3), in one store operation, and returns the revived account keys. The exec
-// Planner does this itself; keepalive and refresh call this.
-func ReviveChanged(ctx context.Context, store state.Backend, rs []Route, now time.Time) ([]string, error) {
-	ops := reviveOps(rs, now)
-	if len(ops) == 0 {
-		return nil, nil
-	}
-	h, err := store.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Most calls find nothing to revive: try the ops on the snapshot first, so the store is written
-	// only when one applies (Apply runs them again on the stored health, and sets Revived anew).
-	if !h.Run(ops...) {
-		return nil, nil
-	}
-	if err := store.Apply(ctx, ops...); err != nil {
-		return nil, err
-	}
-	return revived(ops), nil
-}
-
 // ReviveChangedIn is ReviveChanged on a store already loaded, for the no-spend planners (route
 // explain/select) that show what the next run will do without writing the store: a dead account whose
 // credential file changed since it died shows as probe_needed. h may be nil (no store).
@@ -314,67 +222,7 @@ func ReviveChangedIn(h *state.Health, rs []Route, now time.Time) []string {
 	if h == nil {
 		return nil
 	}
-	ops := reviveOps(rs, now)
+	ops := ReviveOps(rs, now)
 	h.Run(ops...)
-	return revived(ops)
-}
-
-// AccountRoutes lists one route per account for the account-level commands (refresh, keepalive):
-// the accounts a selector names, or every configured account when it names nothing.
-func AccountRoutes(cfg *config.Config, sel Selector) ([]Route, error) {
-	var rs []Route
-	if sel.Profile == "" && sel.Provider == "" && sel.Account == "" && sel.Capability == "" {
-		for _, prov := range cfg.SortedProviderNames() {
-			if len(cfg.Providers[prov].Accounts) == 0 {
-				continue
-			}
-			p, err := Resolve(cfg, Selector{Provider: prov})
-			if err != nil {
-				return nil, err
-			}
-			rs = append(rs, p.Routes...)
-		}
-	} else {
-		p, err := Resolve(cfg, sel)
-		if err != nil {
-			return nil, err
-		}
-		rs = p.Routes
-	}
-	seen := map[string]bool{}
-	out := rs[:0:0]
-	for _, r := range rs {
-		if seen[r.AccountKey()] {
-			continue
-		}
-		seen[r.AccountKey()] = true
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// KeepaliveShare is the share of a token's life after which keepalive refreshes it (SPEC §8.2).
-const KeepaliveShare = 0.75
-
-// maxStagger bounds the per-account offset that spreads refreshes of many accounts apart.
-const maxStagger = 5 * time.Minute
-
-// KeepaliveDueAt is when keepalive refreshes a token (SPEC §8.2 "75 % of its life"): its life runs
-// from issued — the credential file's mtime, which a refresh (ours or the CLI's) rewrites — to its
-// expiry. Each account's time is brought forward by a stable offset of up to 5 % of the life (at
-// most 5 minutes) derived from its key, so accounts issued together do not all refresh in the same
-// instant. A token whose file is newer than its expiry (touched, copied) is due inject.RefreshLead before expiry.
-func KeepaliveDueAt(key string, expiresAt, issued time.Time) time.Time {
-	life := expiresAt.Sub(issued)
-	if life <= 0 {
-		return expiresAt.Add(-inject.RefreshLead)
-	}
-	due := issued.Add(time.Duration(float64(life) * KeepaliveShare))
-	window := min(life/20, maxStagger)
-	if window > 0 {
-		h := fnv.New32a()
-		h.Write([]byte(key))
-		due = due.Add(-time.Duration(uint64(h.Sum32()) % uint64(window)))
-	}
-	return due
+	return Revived(ops)
 }

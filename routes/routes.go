@@ -3,8 +3,8 @@
 // (§6.2.1, with the spend guard), the order strategies and affinity give them (§6.3), and the Planner
 // that hands the supervisor its next attempt and records what became of it. Around the same routes it
 // owns the no-spend views (runtime readiness, Explain for `route select|explain`, the repair choice
-// of `repair-plan`) and token refresh of whole accounts (RefreshAccount, keepalive timing), with the
-// health and events each records through the Recorder. `probe` lives in routes/probe.
+// of `repair-plan`), with the health and events each records through the Recorder. `probe` lives in
+// routes/probe, the refresh of whole accounts and keepalive's timing in routes/renew.
 //
 // It must not touch terminals or print (cmd talks to the user; routes hands it plain lines, warnings
 // and hints through a Notifier, and errors with hints) and must not run the user's command

@@ -1,4 +1,4 @@
-package routes
+package renew
 
 import (
 	"encoding/json"
@@ -7,42 +7,45 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-func TestKeepaliveDueAt(t *testing.T) {
+func TestDueAt(t *testing.T) {
 	issued := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	exp := issued.Add(time.Hour)
-	due := KeepaliveDueAt("linear:a", exp, issued)
+	due := DueAt("linear:a", exp, issued)
 	// 75 % of an hour is 45 minutes; the stagger brings it at most 3 minutes (5 %) earlier.
 	if due.After(issued.Add(45*time.Minute)) || due.Before(issued.Add(42*time.Minute)) {
 		t.Fatalf("due at %v after issue, want within [42m, 45m]", due.Sub(issued))
 	}
-	if again := KeepaliveDueAt("linear:a", exp, issued); !again.Equal(due) {
+	if again := DueAt("linear:a", exp, issued); !again.Equal(due) {
 		t.Fatal("the stagger is not stable for one account")
 	}
 	// Different accounts issued together spread out.
 	seen := map[time.Time]bool{}
 	for i := range 20 {
-		seen[KeepaliveDueAt(fmt.Sprintf("linear:acct-%d", i), exp, issued)] = true
+		seen[DueAt(fmt.Sprintf("linear:acct-%d", i), exp, issued)] = true
 	}
 	if len(seen) < 15 {
 		t.Fatalf("20 accounts share only %d due times", len(seen))
 	}
 	// Long lives: the stagger is capped at 5 minutes.
-	day := KeepaliveDueAt("linear:a", issued.Add(24*time.Hour), issued)
+	day := DueAt("linear:a", issued.Add(24*time.Hour), issued)
 	if d := issued.Add(18 * time.Hour).Sub(day); d < 0 || d > 5*time.Minute {
 		t.Fatalf("stagger %v on a day-long token, want within [0, 5m]", d)
 	}
 	// A file newer than its expiry: 30 s before expiry.
-	if got := KeepaliveDueAt("linear:a", issued, issued.Add(time.Minute)); !got.Equal(issued.Add(-30 * time.Second)) {
+	if got := DueAt("linear:a", issued, issued.Add(time.Minute)); !got.Equal(issued.Add(-30 * time.Second)) {
 		t.Fatalf("touched file: due %v", got)
 	}
 }
@@ -61,7 +64,7 @@ const refreshConfig = `{
 }`
 
 type refreshFixture struct {
-	routes map[string]Route
+	routes map[string]routes.Route
 	store  *state.Store
 	dir    string
 	cred   string
@@ -90,17 +93,17 @@ func newRefreshFixture(t *testing.T) *refreshFixture {
 	if err := os.WriteFile(f.cred, []byte(`{"access_token":"old-at","refresh_token":"old-rt","expires_at":1000}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := load(t, fmt.Sprintf(refreshConfig, srv.URL, f.cred))
-	rs, err := AccountRoutes(cfg, Selector{})
+	cfg := loadConfig(t, fmt.Sprintf(refreshConfig, srv.URL, f.cred))
+	rs, err := AccountRoutes(cfg, routes.Selector{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.routes = map[string]Route{}
+	f.routes = map[string]routes.Route{}
 	for _, r := range rs {
 		f.routes[r.AccountKey()] = r
 	}
 	if len(f.routes) != 4 {
-		t.Fatalf("AccountRoutes: %v", keys(rs))
+		t.Fatalf("AccountRoutes: %v", len(rs))
 	}
 	if err := state.EnsureDir(f.dir); err != nil {
 		t.Fatal(err)
@@ -119,9 +122,9 @@ func (f *refreshFixture) events(t *testing.T) []state.Event {
 
 func TestRefreshAdmission(t *testing.T) {
 	f := newRefreshFixture(t)
-	for key, want := range map[string]string{"linear:a": "", "linear:ro": ReasonReadOnlyBackend,
-		"codex:m": ReasonUpstreamOwner, "github:g": ReasonExternalOwner} {
-		ok, reason, hints := RefreshAdmission(f.routes[key])
+	for key, want := range map[string]string{"linear:a": "", "linear:ro": routes.ReasonReadOnlyBackend,
+		"codex:m": routes.ReasonUpstreamOwner, "github:g": routes.ReasonExternalOwner} {
+		ok, reason, hints := routes.RefreshAdmission(f.routes[key])
 		if ok != (want == "") || reason != want {
 			t.Errorf("%s: admitted %v reason %q, want %q", key, ok, reason, want)
 		}
@@ -129,19 +132,19 @@ func TestRefreshAdmission(t *testing.T) {
 			t.Errorf("%s: no hint", key)
 		}
 	}
-	if _, _, h := RefreshAdmission(f.routes["codex:m"]); !strings.Contains(h[0], "codex login") {
+	if _, _, h := routes.RefreshAdmission(f.routes["codex:m"]); !strings.Contains(h[0], "codex login") {
 		t.Errorf("codex hint %q does not name the login command", h[0])
 	}
 }
 
-func TestRefreshAccount(t *testing.T) {
+func TestAccount(t *testing.T) {
 	f := newRefreshFixture(t)
 	r := f.routes["linear:a"]
-	opts := RefreshOptions{Trigger: "refresh", Force: true}
-	rec := &Recorder{Store: f.store, StateDir: f.dir, Scoring: state.DefaultScoring()}
+	opts := Options{Trigger: "refresh", Force: true}
+	rec := &routes.Recorder{Store: f.store, StateDir: f.dir, Scoring: state.DefaultScoring()}
 
-	res := RefreshAccount(t.Context(), rec, r, opts)
-	if res.Outcome != RefreshRefreshed || !res.Refreshed || !res.Rotated || res.ExitCode != 0 || res.ExpiresAt == nil {
+	res := Account(t.Context(), rec, r, opts)
+	if res.Outcome != routes.RefreshRefreshed || !res.Refreshed || !res.Rotated || res.ExitCode != 0 || res.ExpiresAt == nil {
 		t.Fatalf("rotate: %+v", res)
 	}
 	b, _ := json.Marshal(res)
@@ -152,8 +155,8 @@ func TestRefreshAccount(t *testing.T) {
 	// 500: 204, nothing recorded, the file untouched.
 	before, _ := os.ReadFile(f.cred)
 	f.mode.Store("500")
-	res = RefreshAccount(t.Context(), rec, r, opts)
-	if res.Outcome != RefreshFailed || res.Reason != ReasonNetwork || res.ExitCode != 204 {
+	res = Account(t.Context(), rec, r, opts)
+	if res.Outcome != routes.RefreshFailed || res.Reason != routes.ReasonNetwork || res.ExitCode != 204 {
 		t.Fatalf("500: %+v", res)
 	}
 	if h, _ := f.store.Load(); h.Record("linear:a") != nil {
@@ -162,8 +165,8 @@ func TestRefreshAccount(t *testing.T) {
 
 	// invalid_grant: 203, dead(token_revoked) with the file's fingerprint, the file untouched.
 	f.mode.Store("invalid_grant")
-	res = RefreshAccount(t.Context(), rec, r, opts)
-	if res.Outcome != RefreshDead || res.Reason != string(classify.TokenRevoked) || res.ExitCode != 203 {
+	res = Account(t.Context(), rec, r, opts)
+	if res.Outcome != routes.RefreshDead || res.Reason != string(classify.TokenRevoked) || res.ExitCode != 203 {
 		t.Fatalf("invalid_grant: %+v", res)
 	}
 	after, _ := os.ReadFile(f.cred)
@@ -180,8 +183,8 @@ func TestRefreshAccount(t *testing.T) {
 
 	// Not admitted: no request.
 	hits := f.hits.Load()
-	res = RefreshAccount(t.Context(), rec, f.routes["codex:m"], opts)
-	if res.Outcome != RefreshNotAdmitted || res.ExitCode != 0 || f.hits.Load() != hits {
+	res = Account(t.Context(), rec, f.routes["codex:m"], opts)
+	if res.Outcome != routes.RefreshNotAdmitted || res.ExitCode != 0 || f.hits.Load() != hits {
 		t.Fatalf("codex: %+v", res)
 	}
 
@@ -199,24 +202,26 @@ func TestRefreshAccount(t *testing.T) {
 			t.Errorf("event without automatic_refresh_admitted: %+v", e)
 		}
 	}
-	eq(t, "event outcomes", outcomes, []string{RefreshRefreshed, RefreshFailed, RefreshDead, RefreshNotAdmitted})
+	if want := []string{routes.RefreshRefreshed, routes.RefreshFailed, routes.RefreshDead, routes.RefreshNotAdmitted}; !slices.Equal(outcomes, want) {
+		t.Fatalf("event outcomes = %v, want %v", outcomes, want)
+	}
 	raw, _ := os.ReadFile(state.EventsPath(f.dir))
 	if strings.Contains(string(raw), "new-") || strings.Contains(string(raw), "old-") || strings.Contains(string(raw), f.cred) {
 		t.Fatalf("events hold a token or a path:\n%s", raw)
 	}
 
-	// Re-login: the file is replaced; ReviveChangedIn shows it without writing, ReviveChanged stores it.
+	// Re-login: the file is replaced; routes.ReviveChangedIn shows it without writing, ReviveChanged stores it.
 	if err := state.WriteFileAtomic(f.cred, []byte(`{"access_token":"relogin","refresh_token":"r2","expires_at":4102444800}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h, _ = f.store.Load()
-	if got := ReviveChangedIn(h, []Route{r, r}, time.Now()); len(got) != 1 || got[0] != "linear:a" {
-		t.Fatalf("ReviveChangedIn = %v", got)
+	if got := routes.ReviveChangedIn(h, []routes.Route{r, r}, time.Now()); len(got) != 1 || got[0] != "linear:a" {
+		t.Fatalf("routes.ReviveChangedIn = %v", got)
 	}
 	if h2, _ := f.store.Load(); h2.DeadFingerprint("linear:a") == "" {
-		t.Fatal("ReviveChangedIn wrote the store")
+		t.Fatal("routes.ReviveChangedIn wrote the store")
 	}
-	got, err := ReviveChanged(t.Context(), f.store, []Route{r}, time.Now())
+	got, err := ReviveChanged(t.Context(), f.store, []routes.Route{r}, time.Now())
 	if err != nil || len(got) != 1 {
 		t.Fatalf("ReviveChanged = %v, %v", got, err)
 	}
@@ -224,7 +229,7 @@ func TestRefreshAccount(t *testing.T) {
 	if st := h.Status("linear:a", r.Key(), time.Now()); !st.Selectable || !st.RevalidationNeeded {
 		t.Fatalf("after re-login: %+v", st)
 	}
-	if got, _ := ReviveChanged(t.Context(), f.store, []Route{r}, time.Now()); len(got) != 0 {
+	if got, _ := ReviveChanged(t.Context(), f.store, []routes.Route{r}, time.Now()); len(got) != 0 {
 		t.Fatalf("revived twice: %v", got)
 	}
 }
@@ -232,15 +237,15 @@ func TestRefreshAccount(t *testing.T) {
 func TestRecordRefresh(t *testing.T) {
 	f := newRefreshFixture(t)
 	a := f.routes["linear:a"]
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, nil)                // nothing happened
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{}, nil) // nothing due
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{Refreshed: true}, nil)
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, nil)                // nothing happened
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{}, nil) // nothing due
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{Refreshed: true}, nil)
 	past := time.Now().Add(-time.Hour)
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.RefreshError{Msg: "x", Network: true})
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.RefreshError{Msg: "x", Network: true})
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.TokenRevoked, Source: classify.SourceTokenRefresh}})
-	RecordRefresh(&Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}})
 	var got []string
 	for _, e := range f.events(t) {
@@ -249,6 +254,17 @@ func TestRecordRefresh(t *testing.T) {
 			t.Errorf("event %+v", e)
 		}
 	}
-	eq(t, "events", got, []string{"linear refreshed ", "codex not_admitted upstream_cli_login",
-		"linear failed network", "linear dead token_revoked"})
+	if want := []string{"linear refreshed ", "codex not_admitted upstream_cli_login",
+		"linear failed network", "linear dead token_revoked"}; !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+}
+
+func loadConfig(t *testing.T, data string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(data), "test.json", func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
 }
