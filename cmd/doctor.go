@@ -12,7 +12,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
-	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -147,10 +147,10 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 	}
 
 	if cfg != nil {
-		opts := routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir}
+		opts := explain.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir}
 		for _, name := range slices.Sorted(maps.Keys(cfg.Providers)) {
 			for _, acct := range slices.Sorted(maps.Keys(cfg.Providers[name].Accounts)) {
-				r := routes.CheckReadiness(cfg, name, acct, opts)
+				r := explain.CheckReadiness(cfg, name, acct, opts)
 				rep.RuntimeTotal++
 				if r.Ready {
 					rep.RuntimeReady++

@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -38,14 +39,14 @@ type runtimeRoute struct {
 }
 
 type runtimeReport struct {
-	Action        string             `json:"action"`
-	OK            bool               `json:"ok"`
-	Scope         runtimeScope       `json:"scope"`
-	ReadyAccounts int                `json:"ready_accounts"`
-	TotalAccounts int                `json:"total_accounts"`
-	Accounts      []routes.Readiness `json:"accounts"`
-	RouteReports  []runtimeRoute     `json:"route_reports"`
-	Next          []string           `json:"next"`
+	Action        string              `json:"action"`
+	OK            bool                `json:"ok"`
+	Scope         runtimeScope        `json:"scope"`
+	ReadyAccounts int                 `json:"ready_accounts"`
+	TotalAccounts int                 `json:"total_accounts"`
+	Accounts      []explain.Readiness `json:"accounts"`
+	RouteReports  []runtimeRoute      `json:"route_reports"`
+	Next          []string            `json:"next"`
 }
 
 func optString(s string) *string {
@@ -65,7 +66,7 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	rep := runtimeReport{Action: "runtime", Accounts: []routes.Readiness{}, RouteReports: []runtimeRoute{}, Next: []string{}}
+	rep := runtimeReport{Action: "runtime", Accounts: []explain.Readiness{}, RouteReports: []runtimeRoute{}, Next: []string{}}
 	type acct struct{ provider, account string }
 	var accts []acct
 	seen := map[omux.AccountKey]bool{}
@@ -92,9 +93,9 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 	}
 
 	dir := state.Dir(app.Getenv)
-	byKey := map[string]routes.Readiness{}
+	byKey := map[string]explain.Readiness{}
 	for _, a := range accts {
-		r := routes.CheckReadiness(cfg, a.provider, a.account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: dir})
+		r := explain.CheckReadiness(cfg, a.provider, a.account, explain.ReadinessOptions{Getenv: app.Getenv, StateDir: dir})
 		byKey[omux.Account(a.provider, a.account).String()] = r
 		rep.Accounts = append(rep.Accounts, r)
 		if r.Ready {
@@ -173,19 +174,19 @@ func scopeWords(s Selectors) string {
 
 // runtimeNext names the fixes: install a missing binary, else repair (an upstream login creates the
 // config dir and the session files).
-func runtimeNext(rs []routes.Readiness, sel Selectors) []string {
+func runtimeNext(rs []explain.Readiness, sel Selectors) []string {
 	var next []string
 	missing := map[string]bool{}
 	needRepair := false
 	for _, r := range rs {
 		for _, is := range r.Issues {
 			switch is.Kind {
-			case routes.IssueBinaryMissing:
+			case explain.IssueBinaryMissing:
 				if !missing[is.Detail] {
 					missing[is.Detail] = true
 					next = append(next, fmt.Sprintf("install %s and put it on PATH", is.Detail))
 				}
-			case routes.IssueConfigDirMissing, routes.IssueSessionFileMissing:
+			case explain.IssueConfigDirMissing, explain.IssueSessionFileMissing:
 				needRepair = true
 			}
 		}

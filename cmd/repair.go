@@ -14,6 +14,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/routes/renew"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -35,14 +36,14 @@ type RepairRunCmd struct {
 
 // Run prints the repair plan.
 func (c *RepairPlanCmd) Run(app *App) error {
-	e, done, err := explainOrJSON(app, c.Selectors, routes.VerbRepairPlan)
+	e, done, err := explainOrJSON(app, c.Selectors, explain.VerbRepairPlan)
 	if done || err != nil {
 		return err
 	}
 	w := app.Stdio.Out
 	repairs := 0
 	for _, r := range e.Routes {
-		if r.Selectable && r.Action.Kind == routes.ActNone {
+		if r.Selectable && r.Action.Kind == explain.ActNone {
 			fmt.Fprintf(w, "%s: selectable, nothing to repair\n", r.Key)
 			continue
 		}
@@ -59,24 +60,24 @@ func (c *RepairPlanCmd) Run(app *App) error {
 
 // repairRunResult is the JSON of `repair run`.
 type repairRunResult struct {
-	Action    string                   `json:"action"`
-	Outcome   string                   `json:"outcome"`
-	Confirmed bool                     `json:"confirmed"`
-	OK        bool                     `json:"ok"`
-	Route     *string                  `json:"route"`
-	Repair    *routes.Action           `json:"repair"`
-	Refresh   *routes.RefreshResult    `json:"refresh,omitempty"`
-	InProg    *routes.RepairInProgress `json:"repair_in_progress"`
-	Selected  *routes.Selected         `json:"selected"`
-	Message   string                   `json:"message"`
-	Next      []string                 `json:"next"`
-	ExitCode  int                      `json:"exit_code"`
+	Action    string                    `json:"action"`
+	Outcome   string                    `json:"outcome"`
+	Confirmed bool                      `json:"confirmed"`
+	OK        bool                      `json:"ok"`
+	Route     *string                   `json:"route"`
+	Repair    *explain.Action           `json:"repair"`
+	Refresh   *routes.RefreshResult     `json:"refresh,omitempty"`
+	InProg    *explain.RepairInProgress `json:"repair_in_progress"`
+	Selected  *explain.Selected         `json:"selected"`
+	Message   string                    `json:"message"`
+	Next      []string                  `json:"next"`
+	ExitCode  int                       `json:"exit_code"`
 }
 
 // Run picks the repair and, when confirmed, runs it under the account lock. Every call is a
 // repair_run event.
 func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
-	e, err := explain(app, c.Selectors, routes.VerbRepairPlan)
+	e, err := explainFor(app, c.Selectors, explain.VerbRepairPlan)
 	if err != nil {
 		return err
 	}
@@ -86,19 +87,19 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 	}
 	res := repairRunResult{Action: "repair_run", Confirmed: c.ConfirmRepair, Selected: e.Selected, Next: []string{}}
 	choice := e.ChooseRepair()
-	var target *routes.RouteReport
+	var target *explain.RouteReport
 	switch {
-	case choice.Outcome == routes.RepairNoop:
-		res.Outcome, res.OK = routes.RepairNoop, true
+	case choice.Outcome == explain.RepairNoop:
+		res.Outcome, res.OK = explain.RepairNoop, true
 		res.Message = fmt.Sprintf("%s is selectable: nothing to repair", e.Selected.Key)
 		res.Next = e.Next
-	case choice.Outcome == routes.RepairInProgressOut:
+	case choice.Outcome == explain.RepairInProgressOut:
 		target = choice.InProgress
-		res.Outcome, res.InProg = routes.RepairInProgressOut, target.Runtime.RepairInProgress
+		res.Outcome, res.InProg = explain.RepairInProgressOut, target.Runtime.RepairInProgress
 		res.Message = inProgressMessage(target.Runtime.RepairInProgress)
 		res.ExitCode = 1
-	case choice.Outcome == routes.RepairNoAction:
-		res.Outcome, res.ExitCode = routes.RepairNoAction, 1
+	case choice.Outcome == explain.RepairNoAction:
+		res.Outcome, res.ExitCode = explain.RepairNoAction, 1
 		res.Message = "no repair oauth-mux can run would bring a route back"
 		res.Next = e.Next
 	default:
@@ -107,11 +108,11 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 		res.Repair = &a
 		switch {
 		case !c.ConfirmRepair:
-			res.Outcome, res.ExitCode = routes.RepairNotConfirmed, 1
+			res.Outcome, res.ExitCode = explain.RepairNotConfirmed, 1
 			res.Message = fmt.Sprintf("would run for %s: %s (pass --confirm-repair to run it)", target.Key, a.Command)
 			res.Next = []string{repairCommand(c.Selectors)}
 		case a.Interactive && app.JSON:
-			res.Outcome, res.ExitCode = routes.RepairRefusedJSON, 2
+			res.Outcome, res.ExitCode = explain.RepairRefusedJSON, 2
 			res.Message = fmt.Sprintf("%s is interactive: run it without --json so its prompts reach the terminal", a.Command)
 		default:
 			c.execute(ctx, app, stateDir, store, e, target, &res)
@@ -144,7 +145,7 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 	return nil
 }
 
-func inProgressMessage(rip *routes.RepairInProgress) string {
+func inProgressMessage(rip *explain.RepairInProgress) string {
 	if rip == nil {
 		return "a repair is already in progress"
 	}
@@ -162,9 +163,9 @@ func repairCommand(s Selectors) string {
 // execute runs the chosen repair: oauth-mux's own refresh, or the provider's login with the
 // account's config dir, inheriting the terminal, while holding the account lock (non-blocking, so a
 // second repair reports repair_in_progress instead of racing the first login).
-func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, store *state.Store, e *routes.Explanation, t *routes.RouteReport, res *repairRunResult) {
+func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, store *state.Store, e *explain.Explanation, t *explain.RouteReport, res *repairRunResult) {
 	cfg, _ := app.Config()
-	if t.Action.Kind == routes.ActRefresh {
+	if t.Action.Kind == explain.ActRefresh {
 		c.refresh(ctx, app, cfg, stateDir, store, e, t, res)
 		return
 	}
@@ -175,7 +176,7 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 			c.held(res, t, he.StartedAt)
 			return
 		}
-		res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("account lock of %s: %v", t.Key, err)
+		res.Outcome, res.ExitCode, res.Message = explain.RepairFailed, 1, fmt.Sprintf("account lock of %s: %v", t.Key, err)
 		return
 	}
 	defer lock.Release()
@@ -184,10 +185,10 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 	}
 	// A login that exits 0 without leaving its session files behind did not log in (a cancelled
 	// device flow, a CLI that ignores the config dir variable).
-	rd := routes.CheckReadiness(cfg, t.Provider, t.Account, routes.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir})
+	rd := explain.CheckReadiness(cfg, t.Provider, t.Account, explain.ReadinessOptions{Getenv: app.Getenv, StateDir: stateDir})
 	for _, is := range rd.Issues {
-		if is.Kind == routes.IssueSessionFileMissing {
-			res.Outcome, res.ExitCode = routes.RepairFailed, 1
+		if is.Kind == explain.IssueSessionFileMissing {
+			res.Outcome, res.ExitCode = explain.RepairFailed, 1
 			res.Message = fmt.Sprintf("%s exited 0 but the session file %s is still missing: %s is not repaired", t.Action.Argv[0], is.Detail, t.Key)
 			return
 		}
@@ -197,21 +198,21 @@ func (c *RepairRunCmd) execute(ctx context.Context, app *App, stateDir string, s
 	if err := store.Apply(ctx, &state.Revive{AccountKey: omux.Account(t.Provider, t.Account).String(), Reason: "repaired", At: now}); err != nil {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: health store: %v\n", err)
 	}
-	res.Outcome, res.OK = routes.RepairSucceeded, true
+	res.Outcome, res.OK = explain.RepairSucceeded, true
 	res.Message = fmt.Sprintf("%s repaired (%s)", t.Key, t.Action.Kind)
 	probe := fmt.Sprintf("oauth-mux route explain --provider %s --account %s", t.Provider, t.Account)
 	res.Next = []string{probe}
 }
 
 // refresh is the repair that is oauth-mux's own: a forced token refresh of the account.
-func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config, stateDir string, store *state.Store, e *routes.Explanation, t *routes.RouteReport, res *repairRunResult) {
+func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config, stateDir string, store *state.Store, e *explain.Explanation, t *explain.RouteReport, res *repairRunResult) {
 	if held, since := state.IsAccountLocked(stateDir, t.Provider, t.Account); held {
 		c.held(res, t, since)
 		return
 	}
 	plan, err := routes.Resolve(cfg, routes.Selector{Provider: t.Provider, Account: t.Account, Capability: t.Capability})
 	if err != nil || len(plan.Routes) == 0 {
-		res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("refresh of %s: %v", t.Key, err)
+		res.Outcome, res.ExitCode, res.Message = explain.RepairFailed, 1, fmt.Sprintf("refresh of %s: %v", t.Key, err)
 		return
 	}
 	// RefreshAccount takes the account lock itself (waiting): a flock is per open file, so this
@@ -221,26 +222,26 @@ func (c *RepairRunCmd) refresh(ctx context.Context, app *App, cfg *config.Config
 		SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true})
 	res.Refresh = &rr
 	if rr.ExitCode == 0 {
-		res.Outcome, res.OK, res.Message = routes.RepairSucceeded, true, fmt.Sprintf("%s refreshed", t.Key)
+		res.Outcome, res.OK, res.Message = explain.RepairSucceeded, true, fmt.Sprintf("%s refreshed", t.Key)
 		return
 	}
-	res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, rr.ExitCode, fmt.Sprintf("refresh of %s: %s", t.Key, rr.Message)
+	res.Outcome, res.ExitCode, res.Message = explain.RepairFailed, rr.ExitCode, fmt.Sprintf("refresh of %s: %s", t.Key, rr.Message)
 }
 
 // runLogin runs the provider's login with the account's config dir, the terminal inherited (stdout
 // to stderr under --json). It reports false, with res filled, when the login did not succeed.
-func runLogin(ctx context.Context, app *App, t *routes.RouteReport, res *repairRunResult) bool {
+func runLogin(ctx context.Context, app *App, t *explain.RouteReport, res *repairRunResult) bool {
 	a := t.Action
 	path, err := providers.LookPath(a.Argv[0], app.Getenv("PATH"))
 	if err != nil {
-		res.Outcome, res.ExitCode = routes.RepairExecutorNotFound, 127
+		res.Outcome, res.ExitCode = explain.RepairExecutorNotFound, 127
 		res.Message = fmt.Sprintf("%s: command not found on PATH", a.Argv[0])
 		return false
 	}
 	// A login writes into the config dir; creating it is part of the confirmed repair.
 	for _, dir := range a.Env {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			res.Outcome, res.ExitCode, res.Message = routes.RepairFailed, 1, fmt.Sprintf("config dir: %v", err)
+			res.Outcome, res.ExitCode, res.Message = explain.RepairFailed, 1, fmt.Sprintf("config dir: %v", err)
 			return false
 		}
 	}
@@ -265,26 +266,26 @@ func runLogin(ctx context.Context, app *App, t *routes.RouteReport, res *repairR
 				status = ws.ExitStatus()
 			}
 		}
-		res.Outcome, res.ExitCode = routes.RepairFailed, 1
+		res.Outcome, res.ExitCode = explain.RepairFailed, 1
 		res.Message = fmt.Sprintf("%s exited with status %d: %s is not repaired", a.Argv[0], status, t.Key)
 		return false
 	}
 	return true
 }
 
-func (c *RepairRunCmd) held(res *repairRunResult, t *routes.RouteReport, since time.Time) {
-	rip := &routes.RepairInProgress{Account: omux.Account(t.Provider, t.Account).String()}
+func (c *RepairRunCmd) held(res *repairRunResult, t *explain.RouteReport, since time.Time) {
+	rip := &explain.RepairInProgress{Account: omux.Account(t.Provider, t.Account).String()}
 	if !since.IsZero() {
 		s := since.UTC()
 		rip.StartedAt = &s
 	}
-	res.Outcome, res.ExitCode, res.InProg = routes.RepairInProgressOut, 1, rip
+	res.Outcome, res.ExitCode, res.InProg = explain.RepairInProgressOut, 1, rip
 	res.Message = inProgressMessage(rip)
 }
 
 // appendRepairEvent records the call: route identity, outcome and the action's kind — never the
 // command line or the config dir (a path) or anything the executor printed.
-func appendRepairEvent(stateDir string, e *routes.Explanation, t *routes.RouteReport, res *repairRunResult) {
+func appendRepairEvent(stateDir string, e *explain.Explanation, t *explain.RouteReport, res *repairRunResult) {
 	ev := state.Event{Kind: state.KindRepairRun, Profile: e.Profile, Outcome: res.Outcome,
 		Fields: map[string]any{"confirmed": res.Confirmed, "exit_code": res.ExitCode}}
 	if t != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/routes"
+	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -30,8 +31,8 @@ type RouteExplainCmd struct{ Selectors }
 // dir is an empty store, and the account locks are only tested.
 // explainOrJSON is the start of every explain-based command: the explanation, written as JSON (done)
 // under --json, else with its header printed for the text that follows.
-func explainOrJSON(app *App, sel Selectors, verb string) (e *routes.Explanation, done bool, err error) {
-	if e, err = explain(app, sel, verb); err != nil {
+func explainOrJSON(app *App, sel Selectors, verb string) (e *explain.Explanation, done bool, err error) {
+	if e, err = explainFor(app, sel, verb); err != nil {
 		return nil, false, err
 	}
 	if app.JSON {
@@ -41,7 +42,7 @@ func explainOrJSON(app *App, sel Selectors, verb string) (e *routes.Explanation,
 	return e, false, nil
 }
 
-func explain(app *App, sel Selectors, verb string) (*routes.Explanation, error) {
+func explainFor(app *App, sel Selectors, verb string) (*explain.Explanation, error) {
 	cfg, err := app.Config()
 	if err != nil {
 		return nil, err
@@ -64,12 +65,12 @@ func explain(app *App, sel Selectors, verb string) (*routes.Explanation, error) 
 	// A re-login since an account died shows as probe_needed at once (SPEC §8.3); the fingerprint is
 	// metadata only, so this reads no credential, and the store is left to the next run to update.
 	routes.ReviveChangedIn(h, plan.Routes, now)
-	return routes.Explain(cfg, plan, h, routes.ExplainOptions{Getenv: app.Getenv, StateDir: dir, Now: now, Verb: verb}), nil
+	return explain.Explain(cfg, plan, h, explain.ExplainOptions{Getenv: app.Getenv, StateDir: dir, Now: now, Verb: verb}), nil
 }
 
 // Run prints the selected route; exit 201 when nothing is selectable.
 func (c *RouteSelectCmd) Run(app *App) error {
-	e, err := explain(app, c.Selectors, routes.VerbSelect)
+	e, err := explainFor(app, c.Selectors, explain.VerbSelect)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (c *RouteSelectCmd) Run(app *App) error {
 
 // Run prints every route with its state, action, write-back and admission.
 func (c *RouteExplainCmd) Run(app *App) error {
-	e, done, err := explainOrJSON(app, c.Selectors, routes.VerbExplain)
+	e, done, err := explainOrJSON(app, c.Selectors, explain.VerbExplain)
 	if done || err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func (c *RouteExplainCmd) Run(app *App) error {
 	return nil
 }
 
-func printHeader(w io.Writer, e *routes.Explanation) {
+func printHeader(w io.Writer, e *explain.Explanation) {
 	strat := e.Strategy
 	if strat == "" {
 		strat = config.PriorityFailover
@@ -126,7 +127,7 @@ func allowed(b bool) string {
 	return "not allowed"
 }
 
-func printRoute(w io.Writer, r routes.RouteReport) {
+func printRoute(w io.Writer, r explain.RouteReport) {
 	fmt.Fprintf(w, "%s\n", r.Key)
 	if r.Selectable {
 		fmt.Fprintf(w, "  selectable: yes (%s)\n", livenessText(r.Liveness))
@@ -151,7 +152,7 @@ func printRoute(w io.Writer, r routes.RouteReport) {
 	fmt.Fprintf(w, "  daemon: probe %s; repair %s\n", admissionText(r.Admission.DaemonProbe), admissionText(r.Admission.DaemonRepair))
 }
 
-func livenessText(l routes.LivenessSummary) string {
+func livenessText(l explain.LivenessSummary) string {
 	s := l.State
 	if l.Availability != "" && l.Availability != state.Available {
 		s += "/" + l.Availability
@@ -171,25 +172,25 @@ func livenessText(l routes.LivenessSummary) string {
 	return s
 }
 
-func issueText(is routes.Issue) string {
+func issueText(is explain.Issue) string {
 	switch is.Kind {
-	case routes.IssueBinaryMissing:
+	case explain.IssueBinaryMissing:
 		return fmt.Sprintf("binary %s not found on PATH", is.Detail)
-	case routes.IssueConfigDirMissing:
+	case explain.IssueConfigDirMissing:
 		return fmt.Sprintf("config dir %s is missing", is.Detail)
-	case routes.IssueConfigDirNotDir:
+	case explain.IssueConfigDirNotDir:
 		return fmt.Sprintf("config dir %s is not a directory", is.Detail)
-	case routes.IssueConfigDirNotWritable:
+	case explain.IssueConfigDirNotWritable:
 		return fmt.Sprintf("config dir %s is not writable", is.Detail)
-	case routes.IssueSessionFileMissing:
+	case explain.IssueSessionFileMissing:
 		return fmt.Sprintf("session file %s is missing", is.Detail)
-	case routes.IssueRepairInProgress:
+	case explain.IssueRepairInProgress:
 		return fmt.Sprintf("a repair of %s is in progress", is.Detail)
 	}
 	return is.Kind + " " + is.Detail
 }
 
-func actionText(a routes.Action) string {
+func actionText(a explain.Action) string {
 	s := a.Kind
 	if a.Command != "" {
 		s += ": " + a.Command
@@ -200,7 +201,7 @@ func actionText(a routes.Action) string {
 	} else if a.RetryAfterS != nil {
 		notes = append(notes, fmt.Sprintf("retry after %ds", *a.RetryAfterS))
 	}
-	if a.Kind != routes.ActNone {
+	if a.Kind != explain.ActNone {
 		notes = append(notes, "budget "+a.Budget)
 	}
 	if a.Interactive {
@@ -228,7 +229,7 @@ func printNext(w io.Writer, next []string) {
 	}
 }
 
-func nextHints(e *routes.Explanation) []string {
+func nextHints(e *explain.Explanation) []string {
 	var hints []string
 	for _, n := range e.Next {
 		hints = append(hints, "run: "+n)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/state"
 	"github.com/oauth-mux/oauth-mux/supervise"
 )
@@ -48,7 +49,7 @@ func newPlannerFixture(t *testing.T) *plannerFixture {
 }
 
 func (f *plannerFixture) planner() *Planner {
-	cfg := load(f.t, strings.ReplaceAll(plannerConfig, "DIR", f.dir))
+	cfg := testcfg.Load(f.t, strings.ReplaceAll(plannerConfig, "DIR", f.dir))
 	plan, err := Resolve(cfg, Selector{Profile: "p", Program: "codex"})
 	if err != nil {
 		f.t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -29,7 +30,7 @@ func TestRecorder(t *testing.T) {
 	if err := os.WriteFile(cred, []byte(`{"tokens":{"access_token":"x"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := load(t, strings.Replace(recorderConfig, "%q", `"`+cred+`"`, 1))
+	cfg := testcfg.Load(t, strings.Replace(recorderConfig, "%q", `"`+cred+`"`, 1))
 	plan, err := Resolve(cfg, Selector{Profile: "p"})
 	if err != nil {
 		t.Fatal(err)

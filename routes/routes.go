@@ -1,10 +1,9 @@
 // Package routes owns the routes of a run: which `provider:account#capability` candidates a command
 // line and config give (SPEC §5.2 provider choice), which of them recorded health lets through
 // (§6.2.1, with the spend guard), the order strategies and affinity give them (§6.3), and the Planner
-// that hands the supervisor its next attempt and records what became of it. Around the same routes it
-// owns the no-spend views (runtime readiness, Explain for `route select|explain`, the repair choice
-// of `repair-plan`), with the health and events each records through the Recorder. `probe` lives in
-// routes/probe, the refresh of whole accounts and keepalive's timing in routes/renew.
+// that hands the supervisor its next attempt and records what became of it through the Recorder.
+// What grew around the same routes has a sub-package each: routes/explain (readiness, explain,
+// repair choice), routes/probe, and routes/renew (the refresh of whole accounts, keepalive timing).
 //
 // It must not touch terminals or print (cmd talks to the user; routes hands it plain lines, warnings
 // and hints through a Notifier, and errors with hints) and must not run the user's command

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -33,15 +33,6 @@ const testConfig = `{
   "strategies": {"hw": {"kind": "health-weighted"}, "rr": {"kind": "round-robin"}}
 }`
 
-func load(t *testing.T, data string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse([]byte(data), "test.json", func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	return cfg
-}
-
 func keys[T interface{ Key() string }](xs []T) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
@@ -63,7 +54,7 @@ func eq(t *testing.T, what string, got, want []string) {
 }
 
 func TestResolveChoiceOrder(t *testing.T) {
-	cfg := load(t, testConfig)
+	cfg := testcfg.Load(t, testConfig)
 	tests := []struct {
 		name  string
 		sel   Selector
@@ -94,7 +85,7 @@ func TestResolveChoiceOrder(t *testing.T) {
 }
 
 func TestResolveDefaultsAndErrors(t *testing.T) {
-	cfg := load(t, testConfig)
+	cfg := testcfg.Load(t, testConfig)
 	var nc *NoChoiceError
 	if _, err := Resolve(cfg, Selector{Program: "make"}); !errors.As(err, &nc) {
 		t.Fatalf("no choice: got %v", err)
@@ -122,7 +113,7 @@ func TestResolveDefaultsAndErrors(t *testing.T) {
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func TestEvaluatePriorityAndSkips(t *testing.T) {
-	cfg := load(t, testConfig)
+	cfg := testcfg.Load(t, testConfig)
 	p, _ := Resolve(cfg, Selector{Profile: "codex-max"})
 	h := state.NewHealth()
 	reset := now.Add(time.Hour)
@@ -153,7 +144,7 @@ func TestEvaluatePriorityAndSkips(t *testing.T) {
 }
 
 func TestEvaluateHealthWeightedAndAffinity(t *testing.T) {
-	cfg := load(t, testConfig)
+	cfg := testcfg.Load(t, testConfig)
 	p, _ := Resolve(cfg, Selector{Profile: "mixed"})
 	h := state.NewHealth()
 	sc := state.DefaultScoring()
@@ -178,7 +169,7 @@ func TestEvaluateHealthWeightedAndAffinity(t *testing.T) {
 }
 
 func TestEvaluateRoundRobin(t *testing.T) {
-	cfg := load(t, testConfig)
+	cfg := testcfg.Load(t, testConfig)
 	p, _ := Resolve(cfg, Selector{Profile: "rr"})
 	h := state.NewHealth()
 	firsts := map[string]bool{}

@@ -13,7 +13,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -43,7 +43,7 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 	if err := os.WriteFile(cred, enc.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := loadConfig(t, fmt.Sprintf(`{
+	cfg := testcfg.Load(t, fmt.Sprintf(`{
   "version": 1,
   "provider_definitions": {"acme": {"capabilities": [{"name": "id", "probe": {"transport": "http", "url": %q}}]}},
   "providers": {"acme": {"accounts": {"a1": {"secret": {"backend": "age", "path": %q, "identity": %q}}}}}
@@ -68,13 +68,4 @@ func TestProbeDeadStoresFingerprintOfAgeSecret(t *testing.T) {
 	if got, want := h.DeadFingerprint("acme:a1"), state.Fingerprint(cred); got == "" || got != want {
 		t.Fatalf("dead fingerprint %q, want the age file's %q", got, want)
 	}
-}
-
-func loadConfig(t *testing.T, data string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse([]byte(data), "test.json", func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	return cfg
 }

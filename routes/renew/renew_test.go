@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -93,7 +93,7 @@ func newRefreshFixture(t *testing.T) *refreshFixture {
 	if err := os.WriteFile(f.cred, []byte(`{"access_token":"old-at","refresh_token":"old-rt","expires_at":1000}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := loadConfig(t, fmt.Sprintf(refreshConfig, srv.URL, f.cred))
+	cfg := testcfg.Load(t, fmt.Sprintf(refreshConfig, srv.URL, f.cred))
 	rs, err := AccountRoutes(cfg, routes.Selector{})
 	if err != nil {
 		t.Fatal(err)
@@ -258,13 +258,4 @@ func TestRecordRefresh(t *testing.T) {
 		"linear failed network", "linear dead token_revoked"}; !slices.Equal(got, want) {
 		t.Fatalf("events = %v, want %v", got, want)
 	}
-}
-
-func loadConfig(t *testing.T, data string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse([]byte(data), "test.json", func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	return cfg
 }

@@ -1,4 +1,4 @@
-package routes
+package explain
 
 // Outcomes of `repair run` (the `outcome` of its repair_run event and of its JSON).
 const (

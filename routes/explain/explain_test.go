@@ -1,4 +1,4 @@
-package routes
+package explain
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/internal/fakecli"
+	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/policy"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -62,7 +64,7 @@ func (w *explainWorld) getenv(k string) string {
 
 func TestCheckReadiness(t *testing.T) {
 	w, data := newExplainWorld(t, "")
-	cfg := load(t, data)
+	cfg := testcfg.Load(t, data)
 	opts := ReadinessOptions{Getenv: w.getenv, StateDir: w.stateDir}
 
 	r := CheckReadiness(cfg, "codex", "a1", opts)
@@ -119,8 +121,8 @@ func TestCheckReadiness(t *testing.T) {
 
 func TestExplainActions(t *testing.T) {
 	w, data := newExplainWorld(t, "")
-	cfg := load(t, data)
-	plan, err := Resolve(cfg, Selector{Profile: "p"})
+	cfg := testcfg.Load(t, data)
+	plan, err := routes.Resolve(cfg, routes.Selector{Profile: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +206,7 @@ func TestExplainActions(t *testing.T) {
 
 func TestWritebackOf(t *testing.T) {
 	_, data := newExplainWorld(t, "")
-	cfg := load(t, data)
+	cfg := testcfg.Load(t, data)
 	a, _ := cfg.Account("codex", "a1")
 	for _, tc := range []struct {
 		owner, backend, reason string

@@ -1,4 +1,4 @@
-package routes
+package explain
 
 import (
 	"crypto/rand"

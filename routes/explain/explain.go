@@ -1,4 +1,10 @@
-package routes
+// Package explain owns the no-spend views of a plan's routes: runtime readiness (binaries, config
+// dirs, session files, a held repair lock; `doctor runtime`), Explain for `route select|explain` and
+// `repair-plan` (each route's state, skip reason, action, write-back and daemon admission), and the
+// repair choice of `repair run`.
+//
+// It must not spend, write the store or print: it reads health and the machine and describes them.
+package explain
 
 import (
 	"fmt"
@@ -11,6 +17,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -171,7 +178,7 @@ type ExplainOptions struct {
 // (the account key dominates), runtime readiness, the repair action, the write-back boundary and
 // the daemon's admission under the effective policy. No secret is read, no provider contacted, the
 // store is not changed. h may be nil (nothing recorded).
-func Explain(cfg *config.Config, plan *Plan, h *state.Health, opts ExplainOptions) *Explanation {
+func Explain(cfg *config.Config, plan *routes.Plan, h *state.Health, opts ExplainOptions) *Explanation {
 	if h == nil {
 		h = state.NewHealth()
 	}
@@ -192,7 +199,7 @@ func Explain(cfg *config.Config, plan *Plan, h *state.Health, opts ExplainOption
 
 	ready := map[string]*Readiness{}
 	var revalidating *RouteReport
-	for _, c := range Evaluate(plan, h, 0, now) {
+	for _, c := range routes.Evaluate(plan, h, 0, now) {
 		rd, ok := ready[c.AccountKey()]
 		if !ok {
 			r := CheckReadiness(cfg, c.Provider, c.Account, ReadinessOptions{Getenv: opts.Getenv, StateDir: opts.StateDir})
@@ -226,7 +233,7 @@ func Explain(cfg *config.Config, plan *Plan, h *state.Health, opts ExplainOption
 	return e
 }
 
-func evaluateRoute(cfg *config.Config, plan *Plan, c Candidate, h *state.Health, rd *Readiness, pol policy.Daemon, now time.Time) RouteReport {
+func evaluateRoute(cfg *config.Config, plan *routes.Plan, c routes.Candidate, h *state.Health, rd *Readiness, pol policy.Daemon, now time.Time) RouteReport {
 	rr := RouteReport{Key: c.Key(), Provider: c.Provider, Account: c.Account, Capability: c.Capability,
 		Priority: c.Acct.Priority, Runtime: rd, Liveness: summarize(c, h, now)}
 	rr.Writeback = WritebackOf(c.Acct.Secret, c.Def.Repair.Owner)
@@ -267,7 +274,7 @@ func evaluateRoute(cfg *config.Config, plan *Plan, c Candidate, h *state.Health,
 
 // summarize reads the record that decides the route: a dead (or probe-needed) account key
 // dominates, else the route's own record, else the account's.
-func summarize(c Candidate, h *state.Health, now time.Time) LivenessSummary {
+func summarize(c routes.Candidate, h *state.Health, now time.Time) LivenessSummary {
 	key := c.Key()
 	rec := h.Record(key)
 	if ar := h.Record(c.AccountKey()); ar != nil && (rec == nil || ar.Liveness.State != state.StateLive || ar.ProbeNeeded) {
@@ -342,7 +349,7 @@ func ProbeBudget(def providers.Definition, capability string) string {
 	return providers.BudgetCheapProvider
 }
 
-func probeAction(c Candidate, budget, why string) Action {
+func probeAction(c routes.Candidate, budget, why string) Action {
 	a := Action{Kind: ActProbeNeeded, Budget: budget, Why: why}
 	if budget == "" {
 		// Nothing to probe with: the route proves itself on its next exec.
@@ -357,14 +364,14 @@ func probeAction(c Candidate, budget, why string) Action {
 	return a
 }
 
-func doctorArgv(c Candidate) []string {
+func doctorArgv(c routes.Candidate) []string {
 	return []string{"oauth-mux", "doctor", "runtime", "--provider", c.Provider, "--account", c.Account}
 }
 
 // runtimeAction answers a runtime that is not ready. A missing config dir or session file is what a
 // fresh login fixes, so an upstream-login provider whose binary is present gets reauth; the rest
 // (a missing binary, a config dir that is a file or read-only) is the user's to fix.
-func runtimeAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
+func runtimeAction(cfg *config.Config, c routes.Candidate, rd *Readiness) Action {
 	loginFixes := !rd.has(IssueBinaryMissing) && !rd.has(IssueConfigDirNotDir) && !rd.has(IssueConfigDirNotWritable)
 	if loginFixes && len(c.Def.Repair.LoginCommand) > 0 {
 		a := reauthAction(cfg, c, rd)
@@ -381,7 +388,7 @@ func runtimeAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
 
 // reauthAction runs the provider's own login with the account's config dir, inheriting the
 // terminal: interactive and mutating by nature.
-func reauthAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
+func reauthAction(cfg *config.Config, c routes.Candidate, rd *Readiness) Action {
 	a := Action{Kind: ActReauth, Budget: providers.BudgetInteractive, Interactive: true, Mutating: true}
 	if len(c.Def.Repair.LoginCommand) == 0 {
 		return a
@@ -400,7 +407,7 @@ func reauthAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
 }
 
 // healthAction answers a route that recorded health skips.
-func healthAction(cfg *config.Config, c Candidate, rd *Readiness, now time.Time) Action {
+func healthAction(cfg *config.Config, c routes.Candidate, rd *Readiness, now time.Time) Action {
 	st := c.Status
 	wait := func(kind string) Action {
 		a := Action{Kind: kind, Budget: providers.BudgetFreeLocal, Why: c.Skip}
@@ -413,7 +420,7 @@ func healthAction(cfg *config.Config, c Candidate, rd *Readiness, now time.Time)
 		return a
 	}
 	switch c.Skip {
-	case SkipMetered:
+	case routes.SkipMetered:
 		return Action{Kind: ActNone, Budget: providers.BudgetFreeLocal, Why: "metered account: the profile does not allow metered accounts"}
 	case state.RateLimited:
 		return wait(ActWaitAndRetry)
@@ -446,7 +453,7 @@ func healthAction(cfg *config.Config, c Candidate, rd *Readiness, now time.Time)
 }
 
 // deadAction is the repair of a dead account, by who owns repair (SPEC §5.1 repair.owner).
-func deadAction(cfg *config.Config, c Candidate, rd *Readiness) Action {
+func deadAction(cfg *config.Config, c routes.Candidate, rd *Readiness) Action {
 	reason := classify.Reason(c.Status.Reason)
 	switch c.Def.Repair.Owner {
 	case providers.OwnerUpstreamCLILogin:
@@ -495,7 +502,7 @@ func shellQuote(s string) string {
 }
 
 // nextCommands names what to run next: exec on the selected route, else the first repair.
-func (e *Explanation) nextCommands(plan *Plan) []string {
+func (e *Explanation) nextCommands(plan *routes.Plan) []string {
 	var next []string
 	if e.Selected != nil {
 		sel := "--provider " + shellQuote(e.Selected.Provider) + " --account " + shellQuote(e.Selected.Account)
