@@ -10,6 +10,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -42,7 +43,7 @@ type accountEntry struct {
 	ManagedDir      bool           `json:"config_dir_managed"`
 	Health          *healthSummary `json:"health"`
 	Routes          []routeHealth  `json:"routes"`
-	Quota           quotaStatus    `json:"quota"`
+	Quota           policy.Quota   `json:"quota"`
 }
 
 // healthSummary is the recorded liveness of one key, with the timer that belongs to its state.
@@ -62,65 +63,13 @@ type routeHealth struct {
 	healthSummary
 }
 
-// quotaStatus compares the runs oauth-mux counted for an account this calendar month with the
-// account's quota.monthly_limit (SPEC §3.2).
-type quotaStatus struct {
-	RunsThisMonth int  `json:"runs_this_month"`
-	MonthlyLimit  *int `json:"monthly_limit"`
-	WarnAtPct     int  `json:"warn_at_pct"`
-	// Status: unlimited (no limit set), ok, near_limit (within warn_at_pct of the limit),
-	// limit_reached (runs >= limit).
-	Status string `json:"status"`
-}
-
-// Quota states.
-const (
-	quotaUnlimited    = "unlimited"
-	quotaOK           = "ok"
-	quotaNearLimit    = "near_limit"
-	quotaLimitReached = "limit_reached"
-)
-
-func quotaOf(acct config.Account, runs int) quotaStatus {
-	q := quotaStatus{RunsThisMonth: runs, WarnAtPct: config.DefaultWarnAtPct, Status: quotaUnlimited}
-	if acct.Quota == nil {
-		return q
-	}
-	q.WarnAtPct = acct.Quota.WarnAt()
-	if acct.Quota.MonthlyLimit == nil {
-		return q
-	}
-	limit := *acct.Quota.MonthlyLimit
-	q.MonthlyLimit = &limit
-	// Integer arithmetic so that 95 of 100 at 5 % warns exactly, with no float rounding at the edge.
-	switch {
-	case runs >= limit:
-		q.Status = quotaLimitReached
-	case (limit-runs)*100 <= limit*q.WarnAtPct:
-		q.Status = quotaNearLimit
-	default:
-		q.Status = quotaOK
-	}
-	return q
-}
-
-// warning is the quota's one-line warning, "" when there is nothing to say.
-func (q quotaStatus) warning(key string) string {
-	switch q.Status {
-	case quotaNearLimit:
-		return fmt.Sprintf("%s: %d of %d monthly runs used (within %d%% of quota.monthly_limit)", key, q.RunsThisMonth, *q.MonthlyLimit, q.WarnAtPct)
-	case quotaLimitReached:
-		return fmt.Sprintf("%s: %d of %d monthly runs used (quota.monthly_limit reached)", key, q.RunsThisMonth, *q.MonthlyLimit)
-	}
-	return ""
-}
-
-func (q quotaStatus) text() string {
+// quotaText is a quota as text outputs show it: "12/100 near_limit", or the run count alone.
+func quotaText(q policy.Quota) string {
 	if q.MonthlyLimit == nil {
 		return fmt.Sprintf("%d", q.RunsThisMonth)
 	}
 	s := fmt.Sprintf("%d/%d", q.RunsThisMonth, *q.MonthlyLimit)
-	if q.Status != quotaOK {
+	if q.Status != policy.QuotaOK {
 		s += " " + q.Status
 	}
 	return s
@@ -235,7 +184,7 @@ func accountEntries(cfg *config.Config, provider, stateDir string, h *state.Heal
 				}
 				runs = h.MonthlyRuns(key, now)
 			}
-			e.Quota = quotaOf(acct, runs)
+			e.Quota = policy.QuotaOf(acct, runs)
 			out = append(out, e)
 		}
 	}
@@ -301,14 +250,14 @@ func writeAccountsText(w io.Writer, entries []accountEntry) error {
 		if e.Health != nil || len(e.Routes) == 0 {
 			line += " health=" + e.Health.text()
 		}
-		line += " runs=" + e.Quota.text()
+		line += " runs=" + quotaText(e.Quota)
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
 		for _, r := range e.Routes {
 			fmt.Fprintf(w, "  %s  %s\n", r.Key, r.healthSummary.text())
 		}
-		if msg := e.Quota.warning(e.Key); msg != "" {
+		if msg := e.Quota.Warning(e.Key); msg != "" {
 			warns = append(warns, msg)
 		}
 	}

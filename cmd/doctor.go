@@ -12,6 +12,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -42,7 +43,7 @@ type doctorProblem struct {
 
 type doctorQuota struct {
 	Key string `json:"key"`
-	quotaStatus
+	policy.Quota
 }
 
 type doctorEvents struct {
@@ -161,8 +162,8 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 			}
 		}
 		for _, e := range accountEntries(cfg, "", stateDir, h, now) {
-			rep.Quota = append(rep.Quota, doctorQuota{Key: e.Key, quotaStatus: e.Quota})
-			if msg := e.Quota.warning(e.Key); msg != "" {
+			rep.Quota = append(rep.Quota, doctorQuota{Key: e.Key, Quota: e.Quota})
+			if msg := e.Quota.Warning(e.Key); msg != "" {
 				rep.Warnings = append(rep.Warnings, msg)
 			}
 		}
@@ -218,7 +219,7 @@ func doctorChecks(rep doctorReport) []doctorCheck {
 		"health store intact", "a damaged health store was moved aside"))
 	quotaOK := true
 	for _, q := range rep.Quota {
-		if q.Status == quotaNearLimit || q.Status == quotaLimitReached {
+		if q.Status == policy.QuotaNearLimit || q.Status == policy.QuotaLimitReached {
 			quotaOK = false
 		}
 	}
@@ -307,7 +308,7 @@ func writeDoctorText(w io.Writer, rep doctorReport) error {
 	if len(rep.Quota) > 0 {
 		p("  monthly runs:\n")
 		for _, q := range rep.Quota {
-			p("    %s  %s\n", q.Key, q.quotaStatus.text())
+			p("    %s  %s\n", q.Key, quotaText(q.Quota))
 		}
 	}
 	if rep.RuntimeTotal > 0 {

@@ -10,40 +10,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-func intp(n int) *int { return &n }
 
-func TestQuotaOf(t *testing.T) {
-	cases := []struct {
-		limit, warn *int
-		runs        int
-		want        string
-	}{
-		{nil, nil, 500, quotaUnlimited},
-		{intp(100), nil, 94, quotaOK},
-		{intp(100), nil, 95, quotaNearLimit}, // 5 left of 100 at the default 5 %: the edge warns
-		{intp(100), nil, 99, quotaNearLimit},
-		{intp(100), nil, 100, quotaLimitReached},
-		{intp(100), nil, 130, quotaLimitReached},
-		{intp(2000), intp(10), 1799, quotaOK},
-		{intp(2000), intp(10), 1800, quotaNearLimit},
-		{intp(0), nil, 0, quotaLimitReached},
-		{intp(3), intp(0), 2, quotaOK},
-		{intp(3), intp(100), 0, quotaNearLimit},
-	}
-	for _, c := range cases {
-		acct := config.Account{Quota: &config.Quota{MonthlyLimit: c.limit, WarnAtPct: c.warn}}
-		if c.limit == nil && c.warn == nil {
-			acct.Quota = nil
-		}
-		q := quotaOf(acct, c.runs)
-		if q.Status != c.want {
-			t.Errorf("limit=%v warn=%v runs=%d: status %q, want %q", c.limit, c.warn, c.runs, q.Status, c.want)
-		}
-		if (q.warning("k") != "") != (c.want == quotaNearLimit || c.want == quotaLimitReached) {
-			t.Errorf("limit=%v runs=%d: warning %q for status %q", c.limit, c.runs, q.warning("k"), q.Status)
-		}
-	}
-}
 
 func TestSecretLocationNeverShowsContent(t *testing.T) {
 	cases := map[string]config.Secret{

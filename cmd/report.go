@@ -10,6 +10,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -56,7 +57,7 @@ type reportAccount struct {
 	ConfigDirSet    bool           `json:"config_dir_set"`
 	ConfigDir       *string        `json:"config_dir"`
 	Health          *healthSummary `json:"health"`
-	Quota           quotaStatus    `json:"quota"`
+	Quota           policy.Quota   `json:"quota"`
 }
 
 type reportProvider struct {
@@ -366,7 +367,7 @@ func writeReportProviders(p func(string, ...any), providers []reportProvider) {
 			if a.Health != nil {
 				line += " account_health=" + a.Health.text()
 			}
-			line += " runs=" + a.Quota.text()
+			line += " runs=" + quotaText(a.Quota)
 			p("%s\n", line)
 		}
 	}
