@@ -10,8 +10,6 @@ import (
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-
-
 func TestSecretLocationNeverShowsContent(t *testing.T) {
 	cases := map[string]config.Secret{
 		"/x/auth.json": {Backend: config.BackendFile, Path: "/x/auth.json"},
