@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/inject"
-	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/renew"
-	"github.com/oauth-mux/oauth-mux/state"
 )
 
 // KeepaliveCmd is `keepalive --once|--loop [--interval D] [selectors] [--json]` (SPEC §8.2): refresh
@@ -48,11 +46,10 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	k := &keepalive{app: app, rec: rec, store: rec.Store, routes: rs, notAdmitted: map[string]bool{}, skippedDead: map[string]bool{},
-		opts: renew.Options{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}
+	k := &keepalive{app: app, Keepalive: &renew.Keepalive{Recorder: rec, Routes: rs, Notify: app.notices(), Once: c.Once,
+		Options: renew.Options{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}}
 	if c.Once {
-		k.once = true
-		results, _ := k.pass(ctx)
+		results, _ := k.Pass(ctx)
 		return reportRefresh(app, results)
 	}
 
@@ -84,7 +81,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 		}
 	}
 	for n := 1; ; n++ {
-		results, next := k.pass(ctx)
+		results, next := k.Pass(ctx)
 		k.report(results)
 		if c.Iterations > 0 && n >= c.Iterations {
 			return nil
@@ -105,88 +102,10 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 	}
 }
 
+// keepalive is the command's side of the passes: renew.Keepalive refreshes, it reports.
 type keepalive struct {
-	app         *App
-	rec         *routes.Recorder
-	store       state.Backend
-	routes      []routes.Route
-	opts        renew.Options
-	once        bool
-	notAdmitted map[string]bool // accounts whose not_admitted event this run already recorded
-	skippedDead map[string]bool // dead accounts this run already reported as skipped
-}
-
-// pass looks at every account once and refreshes the ones due. It returns the results and the
-// earliest time another account falls due (zero when none is known).
-func (k *keepalive) pass(ctx context.Context) ([]routes.RefreshResult, time.Time) {
-	now := time.Now()
-	if revived, _ := renew.ReviveChanged(ctx, k.store, k.routes, now); len(revived) > 0 {
-		for _, key := range revived {
-			delete(k.skippedDead, key)
-			fmt.Fprintf(k.app.Stdio.Err, "oauth-mux: keepalive: %s: credential changed since it died; it may be tried again (probe_needed)\n", key)
-		}
-	}
-	h, err := k.store.Snapshot(ctx)
-	if err != nil || h == nil {
-		h = state.NewHealth()
-	}
-	var out []routes.RefreshResult
-	var next time.Time
-	for _, r := range k.routes {
-		if ctx.Err() != nil {
-			break
-		}
-		if ok, _, _ := routes.RefreshAdmission(r); !ok {
-			if k.notAdmitted[r.AccountKey()] {
-				continue
-			}
-			k.notAdmitted[r.AccountKey()] = true
-			out = append(out, renew.Account(ctx, k.rec, r, k.opts))
-			continue
-		}
-		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
-			if k.skippedDead[r.AccountKey()] {
-				continue
-			}
-			k.skippedDead[r.AccountKey()] = true
-			out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
-				WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshDead, Reason: rec.Liveness.Reason,
-				Message: "skipped: the account is dead until its credential changes"})
-			continue
-		}
-		due, at, known := renew.Due(ctx, r, k.opts.SecretEnv, now)
-		if !known {
-			continue
-		}
-		if !due {
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
-			if k.once {
-				at := at.UTC().Truncate(time.Second)
-				out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
-					WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshFresh, Reason: "not_due",
-					NextRefreshAt: &at})
-			}
-			continue
-		}
-		o := k.opts
-		key := r.AccountKey()
-		o.Due = func(tok providers.Token, mod, now time.Time) bool {
-			return tok.ExpiresAt != nil && !now.Before(renew.DueAt(key, *tok.ExpiresAt, mod))
-		}
-		res := renew.Account(ctx, k.rec, r, o)
-		// What was just written falls due again at 75 % of its new life.
-		if _, at, known := renew.Due(ctx, r, k.opts.SecretEnv, time.Now()); known && res.ExitCode == 0 {
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
-			at := at.UTC().Truncate(time.Second)
-			res.NextRefreshAt = &at
-		}
-		out = append(out, res)
-	}
-	return out, next
+	app *App
+	*renew.Keepalive
 }
 
 // report prints what a --loop pass did: a line per refresh, failure or first not-admitted account

@@ -218,3 +218,94 @@ func Watch(ctx context.Context, store state.Backend, rs []routes.Route, onRevive
 	}
 	return stop
 }
+
+// Keepalive is keepalive's state across passes (SPEC §8.2): which accounts' not_admitted and
+// dead-skip results it already reported, so a --loop says each once.
+type Keepalive struct {
+	Recorder *routes.Recorder
+	Routes   []routes.Route
+	Options  Options
+	// Once reports the accounts that are not due too (keepalive --once).
+	Once bool
+	// Notify gets a line when a dead account's credential changed since it died.
+	Notify routes.Notifier
+
+	notAdmitted map[string]bool // accounts whose not_admitted event this run already recorded
+	skippedDead map[string]bool // dead accounts this run already reported as skipped
+}
+
+// Pass looks at every account once and refreshes the ones due. It returns the results and the
+// earliest time another account falls due (zero when none is known).
+func (k *Keepalive) Pass(ctx context.Context) ([]routes.RefreshResult, time.Time) {
+	if k.notAdmitted == nil {
+		k.notAdmitted, k.skippedDead = map[string]bool{}, map[string]bool{}
+	}
+	now := time.Now()
+	if revived, _ := ReviveChanged(ctx, k.Recorder.Store, k.Routes, now); len(revived) > 0 {
+		for _, key := range revived {
+			delete(k.skippedDead, key)
+			routes.Quiet(k.Notify).Info("keepalive: " + key + ": credential changed since it died; it may be tried again (probe_needed)")
+		}
+	}
+	h, err := k.Recorder.Store.Snapshot(ctx)
+	if err != nil || h == nil {
+		h = state.NewHealth()
+	}
+	var out []routes.RefreshResult
+	var next time.Time
+	for _, r := range k.Routes {
+		if ctx.Err() != nil {
+			break
+		}
+		if ok, _, _ := routes.RefreshAdmission(r); !ok {
+			if k.notAdmitted[r.AccountKey()] {
+				continue
+			}
+			k.notAdmitted[r.AccountKey()] = true
+			out = append(out, Account(ctx, k.Recorder, r, k.Options))
+			continue
+		}
+		if rec := h.Record(r.AccountKey()); rec != nil && rec.Liveness.State == state.StateDead {
+			if k.skippedDead[r.AccountKey()] {
+				continue
+			}
+			k.skippedDead[r.AccountKey()] = true
+			out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
+				WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshDead, Reason: rec.Liveness.Reason,
+				Message: "skipped: the account is dead until its credential changes"})
+			continue
+		}
+		due, at, known := Due(ctx, r, k.Options.SecretEnv, now)
+		if !known {
+			continue
+		}
+		if !due {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			if k.Once {
+				at := at.UTC().Truncate(time.Second)
+				out = append(out, routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true,
+					WritebackCapability: r.Acct.Secret.WriteCapability(), Outcome: routes.RefreshFresh, Reason: "not_due",
+					NextRefreshAt: &at})
+			}
+			continue
+		}
+		o := k.Options
+		key := r.AccountKey()
+		o.Due = func(tok providers.Token, mod, now time.Time) bool {
+			return tok.ExpiresAt != nil && !now.Before(DueAt(key, *tok.ExpiresAt, mod))
+		}
+		res := Account(ctx, k.Recorder, r, o)
+		// What was just written falls due again at 75 % of its new life.
+		if _, at, known := Due(ctx, r, k.Options.SecretEnv, time.Now()); known && res.ExitCode == 0 {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			at := at.UTC().Truncate(time.Second)
+			res.NextRefreshAt = &at
+		}
+		out = append(out, res)
+	}
+	return out, next
+}
