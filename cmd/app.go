@@ -9,6 +9,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // App is what every command's Run receives (bound with kong.Bind): the global flags, the environment
@@ -23,7 +24,6 @@ type App struct {
 	// invalid UTF-8 into U+FFFD, and a child's arguments must reach it byte for byte).
 	args    []string
 	parser  *kong.Kong
-	envMap  map[string]string
 	reraise syscall.Signal
 
 	cfgOnce sync.Once
@@ -32,20 +32,14 @@ type App struct {
 }
 
 func newApp(env []string, stdio Stdio) *App {
-	m := make(map[string]string, len(env))
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v // the last one wins, as in getenv(3) with a well-formed environment
-		}
-	}
 	if stdio.In == nil {
 		stdio.In = strings.NewReader("")
 	}
-	return &App{Env: env, Stdio: stdio, envMap: m, Globals: &Globals{}}
+	return &App{Env: env, Stdio: stdio, Globals: &Globals{}}
 }
 
 // Getenv reads the invocation's environment (never os.Getenv: tests run Main in process).
-func (a *App) Getenv(key string) string { return a.envMap[key] }
+func (a *App) Getenv(key string) string { return omux.Environ(a.Env).Get(key) }
 
 // ConfigPath is the config file this invocation uses (SPEC §3.1), whether or not it exists.
 func (a *App) ConfigPath() string { return config.Locate(a.Globals.Config, a.Getenv) }

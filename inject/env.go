@@ -15,6 +15,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -124,16 +125,8 @@ func CheckNesting(parentEnv []string, provider string, nested bool) error {
 	return nil
 }
 
-// lookupEnv reads name from an environment list: the last assignment wins, as in exec and getenv(3)
-// on a de-duplicated environment.
-func lookupEnv(env []string, name string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
+// lookupEnv reads name from an environment list (omux.Environ).
+func lookupEnv(env []string, name string) (string, bool) { return omux.Environ(env).Lookup(name) }
 
 func (r *Request) deadErr(reason classify.Reason, msg string, err error, hints ...string) *CredentialError {
 	return &CredentialError{

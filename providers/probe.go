@@ -455,14 +455,7 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func lookupEnv(env []string, name string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
+func lookupEnv(env []string, name string) (string, bool) { return omux.Environ(env).Lookup(name) }
 
 // cappedBuffer keeps the first bytes written to it up to a budget it shares with its siblings, and
 // swallows the rest, so a chatty CLI can neither fill memory nor block on a full pipe.

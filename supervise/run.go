@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/internal/lookpath"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Attempt is one run of the user's command, as the planner prepared it.
@@ -92,16 +92,12 @@ const (
 	copyBufMin = 32 << 10
 )
 
+// envLookup reads the child's environment; a nil one is oauth-mux's own (exec.Cmd's rule).
 func envLookup(env []string, key string) (string, bool) {
 	if env == nil {
 		return os.LookupEnv(key)
 	}
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
+	return omux.Environ(env).Lookup(key)
 }
 
 // Run starts the attempt and waits for it. It never panics on a bad command: start failures come back

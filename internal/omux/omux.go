@@ -1,8 +1,10 @@
 // Package omux is the small vocabulary every layer of oauth-mux shares: the health keys of accounts
-// and routes, and the exit statuses oauth-mux itself gives (SPEC §10).
+// and routes, the exit statuses oauth-mux itself gives (SPEC §10), and the environment list a
+// command runs in.
 //
 // It must stay a leaf: it imports nothing of the project and holds no logic beyond building and
-// splitting keys, so that classify, state, config and cmd can all use it without an import cycle.
+// splitting keys and reading an environment list, so that every package can use it without an
+// import cycle.
 package omux
 
 import "strings"
@@ -40,6 +42,27 @@ func Split(key string) (provider, account, capability string, isRoute bool) {
 	acc, capability, isRoute := strings.Cut(key, "#")
 	provider, account, _ = strings.Cut(acc, ":")
 	return provider, account, capability, isRoute
+}
+
+// Environ is an environment list ("KEY=value", as os.Environ gives it). oauth-mux hands one down to
+// every layer instead of reading the process's own: tests run it in process with an environment of
+// their own.
+type Environ []string
+
+// Lookup reads key: the last assignment wins, as in exec and getenv(3) on a de-duplicated list.
+func (e Environ) Lookup(key string) (string, bool) {
+	for i := len(e) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(e[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Get is Lookup without the flag: "" when key is unset.
+func (e Environ) Get(key string) string {
+	v, _ := e.Lookup(key)
+	return v
 }
 
 // The exit statuses oauth-mux gives of its own (a child's status passes through unchanged).

@@ -24,3 +24,18 @@ func TestKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestEnviron(t *testing.T) {
+	e := Environ{"A=1", "B=", "A=2", "junk", "C=x=y"}
+	for key, want := range map[string]string{"A": "2", "B": "", "C": "x=y", "D": ""} {
+		if got := e.Get(key); got != want {
+			t.Errorf("Get(%s) = %q, want %q", key, got, want)
+		}
+	}
+	if _, ok := e.Lookup("B"); !ok {
+		t.Error("an empty value is set")
+	}
+	if _, ok := e.Lookup("junk"); ok {
+		t.Error("an entry without '=' is no variable")
+	}
+}
