@@ -45,11 +45,11 @@ func (c *HealthCmd) reset(app *App, store *state.Store) error {
 	op := &state.Reset{Key: key}
 	err := store.Apply(context.Background(), op)
 	printWarnings(app.Stdio.Err, store)
+	if err != nil {
+		return err // the store could not be read or locked: whether the key exists is unknown
+	}
 	if !op.Found {
 		return Errorf(omux.ExitGeneral, []string{"list the recorded keys with: oauth-mux health"}, "no health recorded for %q", key)
-	}
-	if err != nil {
-		return err
 	}
 	if app.JSON {
 		return writeJSON(app.Stdio.Out, struct {

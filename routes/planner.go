@@ -323,7 +323,8 @@ func (p *Planner) prepareOrder(ctx context.Context, now time.Time) (*state.Healt
 			h = state.NewHealth()
 		}
 		if first && p.order == nil {
-			for _, c := range Evaluate(p.plan, h, 0, now) {
+			// The cursor the failed operation took, when it got that far: round-robin still rotates.
+			for _, c := range Evaluate(p.plan, h, cursor.Cursor, now) {
 				p.order = append(p.order, c.Route)
 			}
 		}

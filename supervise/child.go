@@ -167,9 +167,14 @@ func (c *child) setupPipes() error {
 	return c.pipeStdin()
 }
 
-// abandon closes what a failed set-up opened.
+// abandon closes what a failed set-up opened, and ends a copier it had already started before the
+// files it reads are closed (a closed descriptor's number may be reused at once).
 func (c *child) abandon() {
 	closeAll(c.childEnds)
+	if c.stdinW != nil {
+		_ = c.stdinW.Close()
+	}
+	waitCopies(&c.copies, c.wakeW, c.cut)
 	closeAll(c.readers)
 	if c.master != nil {
 		_ = c.master.Close()
