@@ -374,7 +374,7 @@ func credentialFingerprint(r Route) string {
 func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 	req := p.opts.Request(p.cfg, p.plan, r, p.started+1)
 	prep, err := inject.Prepare(ctx, req)
-	RecordRefresh(p.rec, r, prep, err)
+	RecordRefresh(ctx, p.rec, r, prep, err)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +418,7 @@ func (p *Planner) recordCredential(ctx context.Context, r Route, ce *inject.Cred
 	ev := state.Evidence{Decision: "next_route", Fingerprint: credentialFingerprint(r)}
 	p.rec.Verdict(ctx, r, v, ev, now)
 	p.flushWarnings()
-	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)})
+	p.rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason)})
 	p.last[r.Key()] = v.String()
 	p.credErr[r.Key()] = ce
 	p.notify("%s: %s", r.Key(), ce.Error())
@@ -482,7 +482,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	if recorded.ResetAt != nil {
 		fields["reset_at"] = recorded.ResetAt.UTC().Format(time.RFC3339)
 	}
-	p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields})
+	p.rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindExecAttempt, Outcome: decision, Reason: string(recorded.Reason), Fields: fields})
 	p.addReport(a, e, recorded, decision)
 	p.last[r.Key()] = Describe(recorded)
 	if ignored {
@@ -498,7 +498,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		if why == "" {
 			why = string(v.Class)
 		}
-		p.rec.Event(r, state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why})
+		p.rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindExecFailover, Outcome: decision, Reason: why})
 		return supervise.Decision{Action: supervise.Retry, Message: r.Key() + " " + Describe(v)}
 	}
 	if d.Why != "" {

@@ -77,13 +77,20 @@ func (rec *Recorder) Verdict(ctx context.Context, r Route, v classify.Verdict, e
 }
 
 // Event appends e about r: the profile and the route's provider, account and capability are filled
-// in. An event that cannot be written is reported, never fatal: what it records already happened.
-func (rec *Recorder) Event(r Route, e state.Event) {
-	if rec.StateDir == "" {
+// in. It goes to the Store's events (a shared backend keeps its own), else to StateDir's log; an event
+// that cannot be written is reported, never fatal: what it records already happened.
+func (rec *Recorder) Event(ctx context.Context, r Route, e state.Event) {
+	e.Profile, e.Provider, e.Account, e.Capability = rec.Profile, r.Provider, r.Account, r.Capability
+	var err error
+	switch {
+	case rec.Store != nil:
+		err = rec.Store.AppendEvent(ctx, e)
+	case rec.StateDir != "":
+		err = state.AppendEvent(rec.StateDir, e)
+	default:
 		return
 	}
-	e.Profile, e.Provider, e.Account, e.Capability = rec.Profile, r.Provider, r.Account, r.Capability
-	if err := state.AppendEvent(rec.StateDir, e); err != nil {
+	if err != nil {
 		rec.warn("events log: %v", err)
 	}
 }

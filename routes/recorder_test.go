@@ -68,7 +68,7 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("account record %+v: want dead with the credential's fingerprint", acct)
 	}
 
-	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: "dead"})
+	rec.Event(t.Context(), r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: "dead"})
 	evs, err := state.ReadEvents(stateDir, 10)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("events %v %v", evs, err)
@@ -81,7 +81,7 @@ func TestRecorder(t *testing.T) {
 	}
 
 	// Nowhere to write: nothing recorded, and a store that refuses is reported once per write.
-	(&Recorder{}).Event(r, state.Event{Kind: state.KindRouteVerdict})
+	(&Recorder{}).Event(t.Context(), r, state.Event{Kind: state.KindRouteVerdict})
 	if err := (&Recorder{}).Verdict(t.Context(), r, ok, state.Evidence{}, now); err != nil {
 		t.Errorf("a recorder without a store: %v", err)
 	}
@@ -96,7 +96,7 @@ func TestRecorder(t *testing.T) {
 	if err := bad.Verdict(t.Context(), r, ok, state.Evidence{}, now); err == nil {
 		t.Error("a state dir others may write in was written")
 	}
-	bad.Event(r, state.Event{Kind: state.KindRouteVerdict})
+	bad.Event(t.Context(), r, state.Event{Kind: state.KindRouteVerdict})
 	if len(warned) != 2 || !strings.HasPrefix(warned[0], "warning: health store: ") || !strings.HasPrefix(warned[1], "warning: events log: ") {
 		t.Errorf("warnings %q", warned)
 	}

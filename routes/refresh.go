@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"strings"
@@ -129,7 +130,7 @@ func utc(t *time.Time) *time.Time {
 
 // RefreshEvent appends the token_refresh row (SPEC §4.3): outcome, reason, the write-back
 // capability and whether automatic refresh is admitted; never a token or a path.
-func (rec *Recorder) RefreshEvent(trigger string, r Route, res RefreshResult, now time.Time) {
+func (rec *Recorder) RefreshEvent(ctx context.Context, trigger string, r Route, res RefreshResult, now time.Time) {
 	fields := map[string]any{
 		"writeback_capability":       res.WritebackCapability,
 		"automatic_refresh_admitted": res.Admitted,
@@ -141,7 +142,7 @@ func (rec *Recorder) RefreshEvent(trigger string, r Route, res RefreshResult, no
 	// A refresh is about the whole account: the event names no capability.
 	acct := r
 	acct.Capability = ""
-	rec.Event(acct, state.Event{Ts: now, Kind: state.KindTokenRefresh, Outcome: res.Outcome, Reason: res.Reason, Fields: fields})
+	rec.Event(ctx, acct, state.Event{Ts: now, Kind: state.KindTokenRefresh, Outcome: res.Outcome, Reason: res.Reason, Fields: fields})
 }
 
 // RecordRefresh records the token_refresh event of a credential prepared for exec or env (SPEC §8.2):
@@ -149,7 +150,7 @@ func (rec *Recorder) RefreshEvent(trigger string, r Route, res RefreshResult, no
 // or oauth-mux was not allowed to refresh a credential that is expiring (not_admitted: the CLI or
 // the secret's owner refreshes it). Health verdicts are the planner's to record; this writes only the
 // event. Nothing is recorded when no refresh was due.
-func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
+func RecordRefresh(ctx context.Context, rec *Recorder, r Route, prep *inject.Prepared, err error) {
 	now := time.Now()
 	res := RefreshResult{Provider: r.Provider, Account: r.Account, WritebackCapability: r.Acct.Secret.WriteCapability()}
 	res.Admitted, _, _ = RefreshAdmission(r)
@@ -179,7 +180,7 @@ func RecordRefresh(rec *Recorder, r Route, prep *inject.Prepared, err error) {
 	default:
 		return
 	}
-	rec.RefreshEvent("prepare", r, res, now)
+	rec.RefreshEvent(ctx, "prepare", r, res, now)
 }
 
 // ReviveOps are the revivals SPEC §8.3 asks for on the accounts of rs that keep their credential in

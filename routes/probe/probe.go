@@ -256,7 +256,7 @@ func recordProbe(ctx context.Context, rec *routes.Recorder, r routes.Route, pr *
 		fields["retry_after_s"] = se.RetryAfterS
 	}
 	rec.Verdict(ctx, r, v, se, now)
-	rec.Event(r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
+	rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
 }
 
 func infof(n routes.Notifier, format string, args ...any) {

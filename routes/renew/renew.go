@@ -57,7 +57,7 @@ func Account(ctx context.Context, rec *routes.Recorder, r routes.Route, o Option
 	}
 	if ok, _, _ := routes.RefreshAdmission(r); !ok {
 		res := NotAdmitted(r)
-		rec.RefreshEvent(o.Trigger, r, res, now())
+		rec.RefreshEvent(ctx, o.Trigger, r, res, now())
 		return res
 	}
 	res := routes.RefreshResult{Provider: r.Provider, Account: r.Account, Admitted: true, WritebackCapability: r.Acct.Secret.WriteCapability()}
@@ -82,7 +82,7 @@ func Account(ctx context.Context, rec *routes.Recorder, r routes.Route, o Option
 			}
 		}
 	}
-	rec.RefreshEvent(o.Trigger, r, res, now())
+	rec.RefreshEvent(ctx, o.Trigger, r, res, now())
 	return res
 }
 

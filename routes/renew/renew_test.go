@@ -237,15 +237,15 @@ func TestAccount(t *testing.T) {
 func TestRecordRefresh(t *testing.T) {
 	f := newRefreshFixture(t)
 	a := f.routes["linear:a"]
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, nil)                // nothing happened
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{}, nil) // nothing due
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{Refreshed: true}, nil)
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, nil)                // nothing happened
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{}, nil) // nothing due
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, &inject.Prepared{Refreshed: true}, nil)
 	past := time.Now().Add(-time.Hour)
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.RefreshError{Msg: "x", Network: true})
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, f.routes["codex:m"], &inject.Prepared{ExpiresAt: &past}, nil)
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.RefreshError{Msg: "x", Network: true})
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.TokenRevoked, Source: classify.SourceTokenRefresh}})
-	routes.RecordRefresh(&routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
+	routes.RecordRefresh(t.Context(), &routes.Recorder{StateDir: f.dir, Profile: "p"}, a, nil, &inject.CredentialError{Verdict: classify.Verdict{Class: classify.Dead,
 		Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}})
 	var got []string
 	for _, e := range f.events(t) {
