@@ -26,9 +26,14 @@ func Quiet(n Notifier) Notifier {
 	return n
 }
 
-func infof(n Notifier, format string, args ...any) { Quiet(n).Info(fmt.Sprintf(format, args...)) }
-func warnf(n Notifier, format string, args ...any) { Quiet(n).Warn(fmt.Sprintf(format, args...)) }
-func hints(n Notifier, hs []string) {
+// Infof tells n (nil drops it) a formatted line.
+func Infof(n Notifier, format string, args ...any) { Quiet(n).Info(fmt.Sprintf(format, args...)) }
+
+// Warnf tells n a formatted warning.
+func Warnf(n Notifier, format string, args ...any) { Quiet(n).Warn(fmt.Sprintf(format, args...)) }
+
+// Hints tells n each hint of hs.
+func Hints(n Notifier, hs []string) {
 	for _, h := range hs {
 		Quiet(n).Hint(h)
 	}

@@ -176,7 +176,7 @@ func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOp
 		report: Report{Version: 1, Profile: plan.Label}}
 }
 
-func (p *Planner) notify(format string, args ...any) { infof(p.opts.Notify, format, args...) }
+func (p *Planner) notify(format string, args ...any) { Infof(p.opts.Notify, format, args...) }
 
 // attemptCap is the number of children the run may start (0: unbounded but for the candidates).
 func (p *Planner) attemptCap() int {
@@ -318,7 +318,7 @@ func (p *Planner) prepareOrder(ctx context.Context, now time.Time) (*state.Healt
 	if err != nil {
 		// A health store that cannot be written must not stop the user's command: plan on what we
 		// can read, or on nothing recorded.
-		warnf(p.opts.Notify, "health store: %v", err)
+		Warnf(p.opts.Notify, "health store: %v", err)
 		if h, err = p.store.Snapshot(ctx); err != nil || h == nil {
 			h = state.NewHealth()
 		}
@@ -337,7 +337,7 @@ func (p *Planner) prepareOrder(ctx context.Context, now time.Time) (*state.Healt
 func (p *Planner) flushWarnings() {
 	ws := p.store.Warnings()
 	for _, w := range ws[min(p.warned, len(ws)):] {
-		warnf(p.opts.Notify, "%s", w)
+		Warnf(p.opts.Notify, "%s", w)
 	}
 	p.warned = max(p.warned, len(ws))
 }
@@ -422,7 +422,7 @@ func (p *Planner) recordCredential(ctx context.Context, r Route, ce *inject.Cred
 	p.last[r.Key()] = v.String()
 	p.credErr[r.Key()] = ce
 	p.notify("%s: %s", r.Key(), ce.Error())
-	hints(p.opts.Notify, ce.Hints())
+	Hints(p.opts.Notify, ce.Hints())
 }
 
 // Record implements supervise.Planner: it judges an ended attempt, records it, and decides the next
@@ -438,7 +438,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	if a.prepared != nil {
 		res, err := a.prepared.WriteBack(ctx)
 		if err != nil {
-			warnf(p.opts.Notify, "write-back of %s's credential: %v", a.Route.AccountKey(), err)
+			Warnf(p.opts.Notify, "write-back of %s's credential: %v", a.Route.AccountKey(), err)
 		} else if w := res.Warning(); w != "" {
 			p.notify("%s", w)
 		}
@@ -525,7 +525,7 @@ func programName(argv []string) string {
 
 func (p *Planner) apply(ctx context.Context, ops ...state.Op) {
 	if err := p.store.Apply(ctx, ops...); err != nil {
-		warnf(p.opts.Notify, "health store: %v", err)
+		Warnf(p.opts.Notify, "health store: %v", err)
 	}
 	p.flushWarnings()
 }

@@ -44,7 +44,7 @@ func AccountRecorder(cfg *config.Config, store state.Backend, stateDir, profile 
 }
 
 func (rec *Recorder) warn(format string, args ...any) {
-	warnf(rec.Notify, format, args...)
+	Warnf(rec.Notify, format, args...)
 }
 
 // Verdict records v for r at now with evidence ev (its time and verdict filled in, and the

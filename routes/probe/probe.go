@@ -8,7 +8,6 @@ package probe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -186,7 +185,7 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *routes.Plan, rec *r
 		}
 		pr.Outcome, pr.err, pr.Error = OutcomeFailed, err, err.Error()
 		recordProbe(ctx, rec, r, pr, v, nil, now, "next_route")
-		hints(opts.Notify, ce.Hints())
+		routes.Hints(opts.Notify, ce.Hints())
 		return
 	case err != nil:
 		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
@@ -201,15 +200,15 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *routes.Plan, rec *r
 		providers.ProbeOptions{HTTPClient: opts.HTTPClient, Now: opts.Now, Loc: opts.Loc, Dir: opts.Dir})
 	// A command probe runs the provider's CLI, which may have refreshed its login in the managed dir.
 	if res, werr := prep.WriteBack(ctx); werr != nil {
-		warnf(opts.Notify, "write-back of %s's credential: %v", r.AccountKey(), werr)
+		routes.Warnf(opts.Notify, "write-back of %s's credential: %v", r.AccountKey(), werr)
 	} else if w := res.Warning(); w != "" {
-		infof(opts.Notify, "%s", w)
+		routes.Infof(opts.Notify, "%s", w)
 	}
 	if err != nil {
 		pr.Outcome, pr.err, pr.Error = OutcomeError, err, err.Error()
 		var hinted interface{ Hints() []string }
 		if errors.As(err, &hinted) {
-			hints(opts.Notify, hinted.Hints())
+			routes.Hints(opts.Notify, hinted.Hints())
 		}
 		return
 	}
@@ -257,16 +256,4 @@ func recordProbe(ctx context.Context, rec *routes.Recorder, r routes.Route, pr *
 	}
 	rec.Verdict(ctx, r, v, se, now)
 	rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
-}
-
-func infof(n routes.Notifier, format string, args ...any) {
-	routes.Quiet(n).Info(fmt.Sprintf(format, args...))
-}
-func warnf(n routes.Notifier, format string, args ...any) {
-	routes.Quiet(n).Warn(fmt.Sprintf(format, args...))
-}
-func hints(n routes.Notifier, hs []string) {
-	for _, h := range hs {
-		routes.Quiet(n).Hint(h)
-	}
 }

@@ -244,7 +244,7 @@ func (k *Keepalive) Pass(ctx context.Context) ([]routes.RefreshResult, time.Time
 	if revived, _ := ReviveChanged(ctx, k.Recorder.Store, k.Routes, now); len(revived) > 0 {
 		for _, key := range revived {
 			delete(k.skippedDead, key)
-			routes.Quiet(k.Notify).Info("keepalive: " + key + ": credential changed since it died; it may be tried again (probe_needed)")
+			routes.Infof(k.Notify, "keepalive: %s: credential changed since it died; it may be tried again (probe_needed)", key)
 		}
 	}
 	h, err := k.Recorder.Store.Snapshot(ctx)
