@@ -17,7 +17,7 @@ import (
 type App struct {
 	*Globals
 	// Env is the invocation's environment (KEY=value), the starting point of a child's environment.
-	Env   []string
+	Env   omux.Environ
 	Stdio Stdio
 
 	// args are the invocation's words as given: exec takes the child's argv from them (kong turns
@@ -31,7 +31,7 @@ type App struct {
 	cfgErr  error
 }
 
-func newApp(env []string, stdio Stdio) *App {
+func newApp(env omux.Environ, stdio Stdio) *App {
 	if stdio.In == nil {
 		stdio.In = strings.NewReader("")
 	}
@@ -39,7 +39,7 @@ func newApp(env []string, stdio Stdio) *App {
 }
 
 // Getenv reads the invocation's environment (never os.Getenv: tests run Main in process).
-func (a *App) Getenv(key string) string { return omux.Environ(a.Env).Get(key) }
+func (a *App) Getenv(key string) string { return a.Env.Get(key) }
 
 // ConfigPath is the config file this invocation uses (SPEC §3.1), whether or not it exists.
 func (a *App) ConfigPath() string { return config.Locate(a.Globals.Config, a.Getenv) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/examples"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -125,7 +126,7 @@ func (c *DemoCmd) Run(ctx context.Context, app *App) (err error) {
 
 // demoEnv is the parent's environment for the demo run: its own state dir and fake tokens, and none of
 // an enclosing oauth-mux child's markers.
-func demoEnv(parent []string, dir string) []string {
+func demoEnv(parent omux.Environ, dir string) omux.Environ {
 	env := make([]string, 0, len(parent)+3)
 	for _, kv := range parent {
 		k, _, _ := strings.Cut(kv, "=")

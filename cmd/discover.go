@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/oauth-mux/oauth-mux/config"
-	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -111,7 +110,7 @@ func buildDiscover(app *App, cs configState) discoverOutput {
 		}
 		for _, env := range def.Detection.EnvMarkers {
 			// The name only: a marker such as GH_TOKEN holds a secret.
-			if _, ok := omux.Environ(app.Env).Lookup(env); ok {
+			if _, ok := app.Env.Lookup(env); ok {
 				dp.EnvMarkers = append(dp.EnvMarkers, env)
 				dp.Detected = true
 			}

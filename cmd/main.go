@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 )
 
 // Stdio are the three streams of one invocation. In production they are the process's *os.File
@@ -24,7 +25,7 @@ type Stdio struct {
 func StdStdio() Stdio { return Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
 
 // Main runs one oauth-mux invocation and returns its exit status. args excludes the program name.
-func Main(args []string, env []string, stdio Stdio) int {
+func Main(args []string, env omux.Environ, stdio Stdio) int {
 	code, _ := Run(args, env, stdio)
 	return code
 }
@@ -32,7 +33,7 @@ func Main(args []string, env []string, stdio Stdio) int {
 // Run is Main plus the signal the process should re-raise on itself after every deferred clean-up has
 // run (SPEC §6.1: a child killed by the SIGINT/SIGHUP/SIGTERM oauth-mux received makes oauth-mux die
 // of it too). reraise is 0 when there is nothing to re-raise; commands ask for it with App.Reraise.
-func Run(args []string, env []string, stdio Stdio) (code int, reraise syscall.Signal) {
+func Run(args []string, env omux.Environ, stdio Stdio) (code int, reraise syscall.Signal) {
 	app := newApp(env, stdio)
 	code = run(app, args)
 	return code, app.reraise

@@ -39,7 +39,7 @@ const RefreshLead = 30 * time.Second
 // Request is everything Prepare needs for one attempt on one account.
 type Request struct {
 	// Env is the parent's environment, the base of the child's.
-	Env []string
+	Env omux.Environ
 	// Provider and Account name the account; AccountConfig is its config entry.
 	Provider, Account string
 	AccountConfig     config.Account
@@ -87,7 +87,7 @@ func (r *Request) configDirEnv() string {
 // Prepared is the child's world for one attempt. Env holds secrets: never print or log it.
 type Prepared struct {
 	// Env is the child's complete environment: sorted by name, one entry per name.
-	Env []string
+	Env omux.Environ
 	// Set and Unset are the changes against the parent's environment, for the env command.
 	Set   map[string]string
 	Unset []string
@@ -114,19 +114,16 @@ type Prepared struct {
 }
 
 // CheckNesting refuses an exec inside an exec child of the same provider (SPEC §6.1) unless nested.
-func CheckNesting(parentEnv []string, provider string, nested bool) error {
+func CheckNesting(parentEnv omux.Environ, provider string, nested bool) error {
 	if nested {
 		return nil
 	}
-	mark, _ := lookupEnv(parentEnv, EnvExecChild)
-	if v, ok := lookupEnv(parentEnv, EnvActiveProvider); ok && v == provider && mark != "" {
+	mark, _ := parentEnv.Lookup(EnvExecChild)
+	if v, ok := parentEnv.Lookup(EnvActiveProvider); ok && v == provider && mark != "" {
 		return &NestingError{Provider: provider}
 	}
 	return nil
 }
-
-// lookupEnv reads name from an environment list (omux.Environ).
-func lookupEnv(env []string, name string) (string, bool) { return omux.Environ(env).Lookup(name) }
 
 func (r *Request) deadErr(reason classify.Reason, msg string, err error, hints ...string) *CredentialError {
 	return &CredentialError{
@@ -281,7 +278,7 @@ func dedupUnset(unset []string, set map[string]string) []string {
 
 // buildEnv starts from the parent's environment (the last assignment of a name wins, as in exec.Cmd),
 // removes unset and replaces set, and sorts by name.
-func buildEnv(parent []string, set map[string]string, unset []string) []string {
+func buildEnv(parent omux.Environ, set map[string]string, unset []string) omux.Environ {
 	m := map[string]string{}
 	for _, kv := range parent {
 		k, v, ok := strings.Cut(kv, "=")

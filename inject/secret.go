@@ -22,6 +22,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -38,7 +39,7 @@ const DefaultCommandTimeout = 30 * time.Second
 type Env struct {
 	// Environ is the environment the env backend reads and the command backends run with; nil means
 	// os.Environ().
-	Environ []string
+	Environ omux.Environ
 	// Stdin is the stdin backend's source; nil means os.Stdin. It is read to EOF once per process and
 	// the result memoized (failover reads the same account again, and stdin cannot be read twice).
 	// A stdin secret therefore conflicts with replaying stdin to the child: the child gets nothing.
@@ -47,14 +48,14 @@ type Env struct {
 	Timeout time.Duration
 }
 
-func (e Env) environ() []string {
+func (e Env) environ() omux.Environ {
 	if e.Environ == nil {
 		return os.Environ()
 	}
 	return e.Environ
 }
 
-func (e Env) lookup(name string) (string, bool) { return lookupEnv(e.environ(), name) }
+func (e Env) lookup(name string) (string, bool) { return e.environ().Lookup(name) }
 
 // Secret is the raw credential a backend returned, with what write-back and expiry need to know.
 // Its String and GoString never show the bytes, so a stray %v cannot leak it.

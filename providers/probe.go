@@ -140,7 +140,7 @@ var ErrNoProbe = errors.New("no probe")
 // their values from it, and a command probe runs with it. A capability without a probe, a
 // placeholder without a safe value, a program that is not there or a network failure is a
 // *ProbeError and no verdict; a timeout is evidence (408), not an error.
-func RunProbe(ctx context.Context, def Definition, capName string, tok Token, env []string, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
+func RunProbe(ctx context.Context, def Definition, capName string, tok Token, env omux.Environ, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
 	c, ok := def.Capability(capName)
 	if !ok {
 		return ProbeEvidence{}, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s has no capability %q", def.Name, capName), Err: ErrNoProbe}
@@ -165,7 +165,7 @@ func (p Probe) timeout() time.Duration {
 	return DefaultProbeTimeout
 }
 
-func runHTTP(ctx context.Context, def Definition, capName string, p Probe, tok Token, env []string, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
+func runHTTP(ctx context.Context, def Definition, capName string, p Probe, tok Token, env omux.Environ, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
 	method := strings.ToUpper(p.Method)
 	if method == "" {
 		method = http.MethodGet
@@ -350,7 +350,7 @@ func (e *PlaceholderError) Hints() []string {
 // value may be a whole https URL (or http to a loopback address, for local servers and tests),
 // without user info. A value that holds the account's token is refused either way: tokens reach a
 // probe only through its auth setting.
-func ExpandURL(raw string, env []string, tok Token) (string, error) {
+func ExpandURL(raw string, env omux.Environ, tok Token) (string, error) {
 	if name, ok := lonePlaceholder(raw); ok {
 		v, err := placeholderValue(name, env, tok, "url")
 		if err != nil {
@@ -394,7 +394,7 @@ func validPlaceholderName(n string) bool {
 	return true
 }
 
-func expandPlaceholders(s string, env []string, tok Token, where string) (string, error) {
+func expandPlaceholders(s string, env omux.Environ, tok Token, where string) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "{{")
@@ -423,8 +423,8 @@ func expandPlaceholders(s string, env []string, tok Token, where string) (string
 	}
 }
 
-func placeholderValue(name string, env []string, tok Token, where string) (string, error) {
-	v, ok := lookupEnv(env, name)
+func placeholderValue(name string, env omux.Environ, tok Token, where string) (string, error) {
+	v, ok := env.Lookup(name)
 	if !ok || v == "" {
 		return "", &PlaceholderError{Name: name, Where: where, Why: "is not set"}
 	}
@@ -455,8 +455,6 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func lookupEnv(env []string, name string) (string, bool) { return omux.Environ(env).Lookup(name) }
-
 // cappedBuffer keeps the first bytes written to it up to a budget it shares with its siblings, and
 // swallows the rest, so a chatty CLI can neither fill memory nor block on a full pipe.
 type cappedBuffer struct {
@@ -479,7 +477,7 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func runCommand(ctx context.Context, def Definition, p Probe, tok Token, env []string, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
+func runCommand(ctx context.Context, def Definition, p Probe, tok Token, env omux.Environ, opts ProbeOptions) (ProbeEvidence, classify.Verdict, error) {
 	ev := ProbeEvidence{Transport: TransportCommand, RetryAfterS: NoRetryAfter}
 	if len(p.Command) == 0 {
 		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("provider %s: a command probe needs a command", def.Name), Code: omux.ExitConfig}
@@ -493,7 +491,7 @@ func runCommand(ctx context.Context, def Definition, p Probe, tok Token, env []s
 		argv[i] = x
 	}
 	ev.Program = filepath.Base(argv[0])
-	pathEnv, _ := lookupEnv(env, "PATH")
+	pathEnv, _ := env.Lookup("PATH")
 	path, err := LookPath(argv[0], pathEnv)
 	if err != nil {
 		return ev, classify.Verdict{}, &ProbeError{Msg: fmt.Sprintf("probe command %s", ev.Program), Code: 127, Err: err,

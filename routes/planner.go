@@ -33,7 +33,7 @@ type ExecOptions struct {
 // RunOptions is what every command that prepares routes (exec, env, probe) hands routes: where it
 // runs, where state lives, how to talk to the user, and the clock.
 type RunOptions struct {
-	Env      []string // the parent's environment
+	Env      omux.Environ // the parent's environment
 	Dir      string
 	Version  string
 	StateDir string
@@ -72,7 +72,7 @@ type Attempt struct {
 	Number  int
 	Route   Route
 	Argv    []string
-	Env     []string
+	Env     omux.Environ
 	Dir     string
 	Matcher *classify.Matcher
 	// Batch says the command runs its CLI in print mode (providers.Definition.Batch).

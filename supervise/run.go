@@ -22,7 +22,7 @@ import (
 type Attempt struct {
 	Argv []string
 	// Env is the child's whole environment; nil means oauth-mux's own. argv[0] is looked up with its PATH.
-	Env []string
+	Env omux.Environ
 	Dir string
 	// Matcher judges the output as it streams by; nil means no output rules.
 	Matcher *classify.Matcher
@@ -93,11 +93,11 @@ const (
 )
 
 // envLookup reads the child's environment; a nil one is oauth-mux's own (exec.Cmd's rule).
-func envLookup(env []string, key string) (string, bool) {
+func envLookup(env omux.Environ, key string) (string, bool) {
 	if env == nil {
 		return os.LookupEnv(key)
 	}
-	return omux.Environ(env).Lookup(key)
+	return env.Lookup(key)
 }
 
 // Run starts the attempt and waits for it. It never panics on a bad command: start failures come back
