@@ -10,6 +10,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/routes/inventory"
 )
 
 // App is what every command's Run receives (bound with kong.Bind): the global flags, the environment
@@ -61,4 +62,11 @@ func (a *App) Reraise(sig syscall.Signal) { a.reraise = sig }
 func IsTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
 	return ok && isTerminal(f.Fd())
+}
+
+// configState loads the config the way the diagnostic commands (doctor, report, discover) take it:
+// a missing or broken config is described, not an error.
+func (a *App) configState() inventory.ConfigState {
+	cfg, err := a.Config()
+	return inventory.ClassifyConfig(a.ConfigPath(), cfg, err)
 }

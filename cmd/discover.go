@@ -10,6 +10,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/routes/inventory"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -58,7 +59,7 @@ type discoverOutput struct {
 // Run prints what was found. A missing or invalid config does not stop it (the machine can be
 // described without one); the exit status is 0 whenever the inventory was printed.
 func (DiscoverCmd) Run(app *App) error {
-	cs := loadConfigState(app)
+	cs := app.configState()
 	out := buildDiscover(app, cs)
 	if app.JSON {
 		return writeJSON(app.Stdio.Out, out)
@@ -66,11 +67,11 @@ func (DiscoverCmd) Run(app *App) error {
 	return writeDiscoverText(app.Stdio.Out, out, cs)
 }
 
-func buildDiscover(app *App, cs configState) discoverOutput {
+func buildDiscover(app *App, cs inventory.ConfigState) discoverOutput {
 	cfg := cs.Cfg
 	out := discoverOutput{
 		Version: Version(), Configured: cs.Found, ConfigValid: cs.Valid, ConfigPath: cs.Path,
-		StateDir: state.Dir(app.Getenv), CodexConfigured: codexConfigured(cfg), CodexMaxConfigured: codexMaxConfigured(cfg),
+		StateDir: state.Dir(app.Getenv), CodexConfigured: inventory.CodexConfigured(cfg), CodexMaxConfigured: inventory.CodexMaxConfigured(cfg),
 		Providers: []discoverProvider{},
 	}
 	catalog := providers.NewCatalog(nil)
@@ -130,7 +131,7 @@ func buildDiscover(app *App, cs configState) discoverOutput {
 	return out
 }
 
-func discoverNext(out discoverOutput, cs configState) []string {
+func discoverNext(out discoverOutput, cs inventory.ConfigState) []string {
 	codexSeen := false
 	for _, p := range out.Providers {
 		if p.Name == "codex" && p.Detected {
@@ -219,7 +220,7 @@ func uniq(in []string) []string {
 	return out
 }
 
-func writeDiscoverText(w io.Writer, out discoverOutput, cs configState) error {
+func writeDiscoverText(w io.Writer, out discoverOutput, cs inventory.ConfigState) error {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("oauth-mux discover\n\n")
 	switch {

@@ -14,6 +14,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/routes/explain"
+	"github.com/oauth-mux/oauth-mux/routes/inventory"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -88,7 +89,7 @@ type doctorReport struct {
 
 // Run builds the report, prints it, and returns the error that sets the exit status.
 func (DoctorSummaryCmd) Run(app *App) error {
-	cs := loadConfigState(app)
+	cs := app.configState()
 	rep := buildDoctor(app, cs, time.Now())
 	var err error
 	if app.JSON {
@@ -116,12 +117,12 @@ func plural(n int) string {
 	return "s"
 }
 
-func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
-	stateDir, h, hwarn, herr := loadHealth(app)
+func buildDoctor(app *App, cs inventory.ConfigState, now time.Time) doctorReport {
+	stateDir, h, hwarn, herr := inventory.LoadHealth(app.Getenv)
 	healthPath := state.Open(stateDir).Path()
 	rep := doctorReport{
 		Version: Version(), Configured: cs.Found, ConfigPath: cs.Path, StateDir: stateDir, HealthPath: healthPath,
-		ConfigValid: cs.Valid, ConfigError: strp(cs.Error), ConfigProblems: []doctorProblem{},
+		ConfigValid: cs.Valid, ConfigError: inventory.Opt(cs.Error), ConfigProblems: []doctorProblem{},
 		HealthWarnings: append([]string{}, hwarn...), CorruptFiles: []string{}, Quota: []doctorQuota{},
 		Checks: []doctorCheck{}, Warnings: []string{}, NextCommands: []string{},
 	}
@@ -133,9 +134,9 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 	}
 	cfg := cs.Cfg
 	if cfg != nil {
-		rep.Providers, rep.Accounts = len(cfg.Providers), countAccounts(cfg)
+		rep.Providers, rep.Accounts = len(cfg.Providers), inventory.CountAccounts(cfg)
 		rep.Profiles, rep.Strategies = len(cfg.Profiles), len(cfg.Strategies)
-		rep.CodexConfigured, rep.CodexMaxConfigured = codexConfigured(cfg), codexMaxConfigured(cfg)
+		rep.CodexConfigured, rep.CodexMaxConfigured = inventory.CodexConfigured(cfg), inventory.CodexMaxConfigured(cfg)
 	}
 	if _, err := os.Stat(healthPath); err == nil {
 		rep.HealthFileExists = true
@@ -161,7 +162,7 @@ func buildDoctor(app *App, cs configState, now time.Time) doctorReport {
 				}
 			}
 		}
-		for _, e := range accountEntries(cfg, "", stateDir, h, now) {
+		for _, e := range inventory.Accounts(cfg, "", stateDir, h, now) {
 			rep.Quota = append(rep.Quota, doctorQuota{Key: e.Key, Quota: e.Quota})
 			if msg := e.Quota.Warning(e.Key); msg != "" {
 				rep.Warnings = append(rep.Warnings, msg)

@@ -8,6 +8,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/explain"
+	"github.com/oauth-mux/oauth-mux/routes/repair"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -156,7 +157,7 @@ func (c *DoctorRuntimeCmd) printRuntime(w io.Writer, rep runtimeReport) {
 			fmt.Fprintf(w, "  warning: %s\n", msg)
 		}
 		if r.RepairInProgress != nil {
-			fmt.Fprintf(w, "  %s\n", inProgressMessage(r.RepairInProgress))
+			fmt.Fprintf(w, "  %s\n", repair.InProgressMessage(r.RepairInProgress))
 		}
 	}
 	printNext(w, rep.Next)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/routes/inventory"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -29,20 +30,20 @@ func TestSecretLocationNeverShowsContent(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	past, future := now.Add(-time.Minute), now.Add(time.Hour)
-	if summarize(nil, now) != nil || (*healthSummary)(nil).text() != "unrecorded" {
+	if inventory.Summarize(nil, now) != nil || summaryText(nil) != "unrecorded" {
 		t.Fatal("an unrecorded key must summarize as nil / unrecorded")
 	}
 	rec := &state.Record{Liveness: state.Liveness{State: state.StateLive, Availability: state.QuotaExhausted, WindowResetsAt: &future}}
-	hs := summarize(rec, now)
-	if got, want := hs.text(), "live/quota_exhausted until 2026-05-01T13:00:00Z"; got != want {
+	hs := inventory.Summarize(rec, now)
+	if got, want := summaryText(hs), "live/quota_exhausted until 2026-05-01T13:00:00Z"; got != want {
 		t.Errorf("text %q, want %q", got, want)
 	}
 	if hs.Circuit != state.CircuitClosed || hs.Expired {
 		t.Errorf("summary %+v", hs)
 	}
 	rec = &state.Record{Liveness: state.Liveness{State: state.StateDegraded, Availability: "ignored", Reason: "scope_insufficient", RetryAt: &past}}
-	hs = summarize(rec, now)
-	if got, want := hs.text(), "degraded(scope_insufficient) until 2026-05-01T11:59:00Z (expired)"; got != want {
+	hs = inventory.Summarize(rec, now)
+	if got, want := summaryText(hs), "degraded(scope_insufficient) until 2026-05-01T11:59:00Z (expired)"; got != want {
 		t.Errorf("text %q, want %q", got, want)
 	}
 	b, _ := json.Marshal(hs)
@@ -63,27 +64,5 @@ func TestEventLine(t *testing.T) {
 	}
 	if got := eventLine(state.Event{Ts: ev.Ts}); got != "2026-05-01T12:00:00Z - - -" {
 		t.Errorf("empty event: %q", got)
-	}
-}
-
-func TestCodexMaxConfigured(t *testing.T) {
-	cfg, err := config.Parse(config.CodexMax(func(string) string { return "" }), "codex-max", func(k string) string {
-		if k == "HOME" {
-			return "/home/u"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !codexConfigured(cfg) || !codexMaxConfigured(cfg) {
-		t.Fatal("init --codex-max's config must count as the Codex Max shape")
-	}
-	delete(cfg.Providers["codex"].Accounts, "max-3")
-	if codexMaxConfigured(cfg) {
-		t.Fatal("two accounts are not the Codex Max shape")
-	}
-	if codexConfigured(nil) || codexMaxConfigured(nil) {
-		t.Fatal("no config, no codex")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/policy"
+	"github.com/oauth-mux/oauth-mux/routes/inventory"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -46,18 +47,18 @@ type reportConfig struct {
 }
 
 type reportAccount struct {
-	Name            string         `json:"name"`
-	Key             string         `json:"key"`
-	Priority        int            `json:"priority"`
-	Tags            []string       `json:"tags"`
-	Metered         bool           `json:"metered"`
-	SecretBackend   string         `json:"secret_backend"`
-	SecretLocation  *string        `json:"secret_location"`
-	WriteCapability string         `json:"write_capability"`
-	ConfigDirSet    bool           `json:"config_dir_set"`
-	ConfigDir       *string        `json:"config_dir"`
-	Health          *healthSummary `json:"health"`
-	Quota           policy.Quota   `json:"quota"`
+	Name            string                   `json:"name"`
+	Key             string                   `json:"key"`
+	Priority        int                      `json:"priority"`
+	Tags            []string                 `json:"tags"`
+	Metered         bool                     `json:"metered"`
+	SecretBackend   string                   `json:"secret_backend"`
+	SecretLocation  *string                  `json:"secret_location"`
+	WriteCapability string                   `json:"write_capability"`
+	ConfigDirSet    bool                     `json:"config_dir_set"`
+	ConfigDir       *string                  `json:"config_dir"`
+	Health          *inventory.HealthSummary `json:"health"`
+	Quota           policy.Quota             `json:"quota"`
 }
 
 type reportProvider struct {
@@ -80,7 +81,7 @@ type reportProfile struct {
 
 type reportHealth struct {
 	Key string `json:"key"`
-	healthSummary
+	inventory.HealthSummary
 }
 
 type reportPolicy struct {
@@ -124,7 +125,7 @@ func (c ReportCmd) Run(app *App) error {
 		return Errorf(omux.ExitUsage, []string{"run `oauth-mux report --redacted` (add --include-paths to show locations)"},
 			"report is only available redacted: pass --redacted")
 	}
-	cs := loadConfigState(app)
+	cs := app.configState()
 	out := buildReport(app, cs, c.IncludePaths, time.Now())
 	if app.JSON {
 		return writeJSON(app.Stdio.Out, out)
@@ -132,9 +133,9 @@ func (c ReportCmd) Run(app *App) error {
 	return writeReportText(app.Stdio.Out, out)
 }
 
-func buildReport(app *App, cs configState, includePaths bool, now time.Time) reportOutput {
+func buildReport(app *App, cs inventory.ConfigState, includePaths bool, now time.Time) reportOutput {
 	v, commit := buildVersion()
-	stateDir, h, hwarn, herr := loadHealth(app)
+	stateDir, h, hwarn, herr := inventory.LoadHealth(app.Getenv)
 	show := func(s string) string {
 		if includePaths {
 			return s
@@ -156,7 +157,7 @@ func buildReport(app *App, cs configState, includePaths bool, now time.Time) rep
 			out.Warnings[i] = strings.ReplaceAll(w, stateDir, "<state>")
 		}
 	}
-	out.Config = reportConfig{Configured: cs.Found, Valid: cs.Valid, Error: strp(cs.Error), ValidationMessages: []string{}}
+	out.Config = reportConfig{Configured: cs.Found, Valid: cs.Valid, Error: inventory.Opt(cs.Error), ValidationMessages: []string{}}
 	for _, p := range cs.Problems {
 		msg := p.String()
 		if p.Path == "" {
@@ -172,7 +173,7 @@ func buildReport(app *App, cs configState, includePaths bool, now time.Time) rep
 	policy := config.DaemonPolicy{}
 	if cfg != nil {
 		policy = cfg.Policy.Daemon
-		out.Config.Providers, out.Config.Accounts = len(cfg.Providers), countAccounts(cfg)
+		out.Config.Providers, out.Config.Accounts = len(cfg.Providers), inventory.CountAccounts(cfg)
 		out.Config.Profiles, out.Config.Strategies = len(cfg.Profiles), len(cfg.Strategies)
 		out.Config.ProviderDefinitions = len(cfg.ProviderDefinitions)
 		out.Providers = reportProviders(cfg, stateDir, h, now, includePaths)
@@ -185,8 +186,8 @@ func buildReport(app *App, cs configState, includePaths bool, now time.Time) rep
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if hs := summarize(h.Record(k), now); hs != nil {
-			out.Health = append(out.Health, reportHealth{Key: k, healthSummary: *hs})
+		if hs := inventory.Summarize(h.Record(k), now); hs != nil {
+			out.Health = append(out.Health, reportHealth{Key: k, HealthSummary: *hs})
 		}
 	}
 	var ok bool
@@ -210,7 +211,7 @@ func reportProfiles(cfg *config.Config) []reportProfile {
 			kind = config.PriorityFailover
 		}
 		out = append(out, reportProfile{
-			Name: name, Strategy: strp(sname), StrategyKind: kind,
+			Name: name, Strategy: inventory.Opt(sname), StrategyKind: kind,
 			AffinityTTLMinutes: int(prof.AffinityTTL() / time.Minute), AllowMetered: prof.AllowMetered,
 			Routes: append([]string{}, prof.Providers...),
 		})
@@ -235,8 +236,8 @@ func reportEventCounts(stateDir string, now time.Time) (reportEvents, bool) {
 
 func reportProviders(cfg *config.Config, stateDir string, h *state.Health, now time.Time, includePaths bool) []reportProvider {
 	var out []reportProvider
-	byProvider := map[string][]accountEntry{}
-	for _, e := range accountEntries(cfg, "", stateDir, h, now) {
+	byProvider := map[string][]inventory.Account{}
+	for _, e := range inventory.Accounts(cfg, "", stateDir, h, now) {
 		byProvider[e.Provider] = append(byProvider[e.Provider], e)
 	}
 	for _, pname := range cfg.SortedProviderNames() {
@@ -257,9 +258,9 @@ func reportProviders(cfg *config.Config, stateDir string, h *state.Health, now t
 			if loc != "" && !includePaths {
 				loc = redacted
 			}
-			ra.SecretLocation = strp(loc)
+			ra.SecretLocation = inventory.Opt(loc)
 			if e.ConfigDir != nil {
-				ra.ConfigDir = strp(redacted)
+				ra.ConfigDir = inventory.Opt(redacted)
 				if includePaths {
 					ra.ConfigDir = e.ConfigDir
 				}
@@ -331,7 +332,7 @@ func writeReportText(w io.Writer, out reportOutput) error {
 		p("    no health recorded yet\n")
 	}
 	for _, hh := range out.Health {
-		p("    %s  %s\n", hh.Key, hh.healthSummary.text())
+		p("    %s  %s\n", hh.Key, summaryText(&hh.HealthSummary))
 	}
 	p("\n  events: %d (%d in the last 24h", out.Events.Count, out.Events.Last24h)
 	if out.Events.SkippedMalformed > 0 {
@@ -365,7 +366,7 @@ func writeReportProviders(p func(string, ...any), providers []reportProvider) {
 				line += " tags=" + strings.Join(a.Tags, ",")
 			}
 			if a.Health != nil {
-				line += " account_health=" + a.Health.text()
+				line += " account_health=" + summaryText(a.Health)
 			}
 			line += " runs=" + quotaText(a.Quota)
 			p("%s\n", line)

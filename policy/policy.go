@@ -17,51 +17,76 @@ import (
 	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
-// Action is what the attempt loop does next.
-type Action string
+// Step names what follows an attempt in events and reports (their JSON "decision").
+type Step string
 
 const (
 	// Finish ends the run with the child's own exit status.
-	Finish Action = "finish"
+	Finish Step = "finish"
 	// FailOver moves to the next candidate route.
-	FailOver Action = "fail_over"
+	FailOver Step = "fail_over"
 	// SkipProvider moves to the next route of another provider: the whole provider is degraded.
-	SkipProvider Action = "skip_provider"
+	SkipProvider Step = "skip_provider"
 )
+
+// Attempts is the run's attempt budget: --max-attempts and the strategy's max_retries.
+type Attempts struct {
+	// Max is --max-attempts (0: no flag).
+	Max int
+	// MaxRetries is the strategy's max_retries (nil: none).
+	MaxRetries *int
+	// Started is how many children the run has started.
+	Started int
+}
+
+// Cap is how many children the run may start; 0 means no bound but the candidates.
+func (a Attempts) Cap() int {
+	c := a.Max
+	if mr := a.MaxRetries; mr != nil && (c == 0 || *mr+1 < c) {
+		c = *mr + 1
+	}
+	return c
+}
+
+// Exhausted is true when no further child may start.
+func (a Attempts) Exhausted() bool {
+	c := a.Cap()
+	return c > 0 && a.Started >= c
+}
 
 // Situation is what the loop knows after an attempt ended.
 type Situation struct {
-	Verdict classify.Verdict
-	// AttemptsLeft is how many more attempts --max-attempts and the strategy's max_retries allow.
-	AttemptsLeft int
+	Verdict  classify.Verdict
+	Attempts Attempts
 	// Replayable is false when stdin was consumed and could not be buffered (supervise.Outcome.Replayable).
 	Replayable bool
-	// StoppedOnLimit is true when the loop stopped a running child because its output showed a limit.
-	StoppedOnLimit bool
 }
 
-// Decision is the loop's next step and, when it finishes despite a route failure, why.
+// Decision is what follows an attempt: supervise's action (Done or Retry), the step as events and
+// reports name it, and, when the run finishes despite a route failure, why.
 type Decision struct {
-	Action Action
-	// Why explains a Finish after a route verdict ("" when the child simply finished).
-	Why string
+	Action supervise.Action
+	Step   Step
+	Why    string
 }
 
-// After decides what follows a judged attempt.
+// After decides what follows a judged attempt. Only a route failure restarts, so a child that exited
+// 0, or failed in the user's own work, is never run again (SPEC §5.5).
 func After(s Situation) Decision {
-	if !s.Verdict.IsRouteFailure() {
-		return Decision{Action: Finish}
+	finish := Decision{Action: supervise.Done, Step: Finish}
+	switch {
+	case !s.Verdict.IsRouteFailure():
+		return finish
+	case s.Attempts.Exhausted():
+		finish.Why = "no attempts left (--max-attempts or the strategy's max_retries)"
+		return finish
+	case !s.Replayable:
+		finish.Why = fmt.Sprintf("stdin was larger than %d MiB and cannot be replayed", supervise.StdinReplayLimit>>20)
+		return finish
+	case s.Verdict.Class == classify.ProviderDegraded:
+		return Decision{Action: supervise.Retry, Step: SkipProvider}
 	}
-	if s.AttemptsLeft <= 0 {
-		return Decision{Action: Finish, Why: "no attempts left (--max-attempts or the strategy's max_retries)"}
-	}
-	if !s.Replayable {
-		return Decision{Action: Finish, Why: fmt.Sprintf("stdin was larger than %d MiB and cannot be replayed", supervise.StdinReplayLimit>>20)}
-	}
-	if s.Verdict.Class == classify.ProviderDegraded {
-		return Decision{Action: SkipProvider}
-	}
-	return Decision{Action: FailOver}
+	return Decision{Action: supervise.Retry, Step: FailOver}
 }
 
 // WaitChoice is what to do when no route is left.

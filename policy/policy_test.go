@@ -6,6 +6,7 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
 func TestAfter(t *testing.T) {
@@ -15,26 +16,55 @@ func TestAfter(t *testing.T) {
 	tests := []struct {
 		name string
 		in   Situation
-		want Action
+		want Step
 		why  bool
 	}{
-		{"success finishes", Situation{Verdict: v(classify.Success, ""), AttemptsLeft: 3, Replayable: true}, Finish, false},
-		{"child failure finishes", Situation{Verdict: v(classify.ChildFailure, ""), AttemptsLeft: 3, Replayable: true}, Finish, false},
-		{"quota fails over", Situation{Verdict: v(classify.QuotaExhausted, ""), AttemptsLeft: 1, Replayable: true}, FailOver, false},
-		{"rate limit fails over", Situation{Verdict: v(classify.RateLimited, ""), AttemptsLeft: 1, Replayable: true}, FailOver, false},
-		{"dead fails over", Situation{Verdict: v(classify.Dead, classify.TokenRevoked), AttemptsLeft: 1, Replayable: true}, FailOver, false},
-		{"degraded fails over", Situation{Verdict: v(classify.Degraded, classify.ScopeInsufficient), AttemptsLeft: 1, Replayable: true}, FailOver, false},
-		{"provider degraded skips provider", Situation{Verdict: v(classify.ProviderDegraded, classify.ReasonProviderDegraded), AttemptsLeft: 2, Replayable: true}, SkipProvider, false},
-		{"no attempts left", Situation{Verdict: v(classify.QuotaExhausted, ""), AttemptsLeft: 0, Replayable: true}, Finish, true},
-		{"stdin not replayable", Situation{Verdict: v(classify.QuotaExhausted, ""), AttemptsLeft: 2, Replayable: false}, Finish, true},
+		{"success finishes", Situation{Verdict: v(classify.Success, ""), Attempts: left(3), Replayable: true}, Finish, false},
+		{"child failure finishes", Situation{Verdict: v(classify.ChildFailure, ""), Attempts: left(3), Replayable: true}, Finish, false},
+		{"quota fails over", Situation{Verdict: v(classify.QuotaExhausted, ""), Attempts: left(1), Replayable: true}, FailOver, false},
+		{"rate limit fails over", Situation{Verdict: v(classify.RateLimited, ""), Attempts: left(1), Replayable: true}, FailOver, false},
+		{"dead fails over", Situation{Verdict: v(classify.Dead, classify.TokenRevoked), Attempts: left(1), Replayable: true}, FailOver, false},
+		{"degraded fails over", Situation{Verdict: v(classify.Degraded, classify.ScopeInsufficient), Attempts: left(1), Replayable: true}, FailOver, false},
+		{"provider degraded skips provider", Situation{Verdict: v(classify.ProviderDegraded, classify.ReasonProviderDegraded), Attempts: left(2), Replayable: true}, SkipProvider, false},
+		{"no attempts left", Situation{Verdict: v(classify.QuotaExhausted, ""), Attempts: left(0), Replayable: true}, Finish, true},
+		{"stdin not replayable", Situation{Verdict: v(classify.QuotaExhausted, ""), Attempts: left(2), Replayable: false}, Finish, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := After(tt.in)
-			if got.Action != tt.want || (got.Why != "") != tt.why {
-				t.Fatalf("After(%+v) = %+v, want action %s (why given: %v)", tt.in, got, tt.want, tt.why)
+			if got.Step != tt.want || (got.Why != "") != tt.why {
+				t.Fatalf("After(%+v) = %+v, want step %s (why given: %v)", tt.in, got, tt.want, tt.why)
+			}
+			if want := supervise.Retry; (tt.want == Finish) == (got.Action == want) {
+				t.Fatalf("After(%+v) = %+v: step %s with loop action %s", tt.in, got, got.Step, got.Action)
 			}
 		})
+	}
+}
+
+// left is a budget with n attempts left: --max-attempts 5, n short of it.
+func left(n int) Attempts { return Attempts{Max: 5, Started: 5 - n} }
+
+func TestAttempts(t *testing.T) {
+	two, zero := 2, 0
+	tests := []struct {
+		name      string
+		in        Attempts
+		cap       int
+		exhausted bool
+	}{
+		{"unbounded", Attempts{Started: 40}, 0, false},
+		{"flag", Attempts{Max: 3, Started: 2}, 3, false},
+		{"flag reached", Attempts{Max: 3, Started: 3}, 3, true},
+		{"max_retries alone", Attempts{MaxRetries: &two, Started: 2}, 3, false},
+		{"max_retries tighter than the flag", Attempts{Max: 5, MaxRetries: &two, Started: 3}, 3, true},
+		{"flag tighter than max_retries", Attempts{Max: 2, MaxRetries: &two, Started: 2}, 2, true},
+		{"max_retries 0 runs once", Attempts{MaxRetries: &zero, Started: 1}, 1, true},
+	}
+	for _, tt := range tests {
+		if c, x := tt.in.Cap(), tt.in.Exhausted(); c != tt.cap || x != tt.exhausted {
+			t.Errorf("%s: Cap %d Exhausted %v, want %d %v", tt.name, c, x, tt.cap, tt.exhausted)
+		}
 	}
 }
 

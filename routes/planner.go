@@ -178,13 +178,9 @@ func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOp
 
 func (p *Planner) notify(format string, args ...any) { Infof(p.opts.Notify, format, args...) }
 
-// attemptCap is the number of children the run may start (0: unbounded but for the candidates).
-func (p *Planner) attemptCap() int {
-	c := p.opts.MaxAttempts
-	if mr := p.plan.Strategy.MaxRetries; mr != nil && (c == 0 || *mr+1 < c) {
-		c = *mr + 1
-	}
-	return c
+// attempts is the run's attempt budget as policy counts it.
+func (p *Planner) attempts() policy.Attempts {
+	return policy.Attempts{Max: p.opts.MaxAttempts, MaxRetries: p.plan.Strategy.MaxRetries, Started: p.started}
 }
 
 // Next implements supervise.Planner: the next usable route prepared as an attempt (Run), or a
@@ -220,7 +216,7 @@ func (p *Planner) next(ctx context.Context) (*Attempt, supervise.Decision, error
 		if p.plan.SpendRefused(r.Acct.Metered()) {
 			continue
 		}
-		if c := p.attemptCap(); c > 0 && p.started >= c {
+		if p.attempts().Exhausted() {
 			break // the rest are listed as "not tried: attempt limit reached"
 		}
 		if err := inject.CheckNesting(p.opts.Env, r.Provider, p.opts.Nested); err != nil {
@@ -460,12 +456,8 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		recorded, ignored = lv, true
 	}
 
-	left := 1 << 30
-	if c := p.attemptCap(); c > 0 {
-		left = c - p.started
-	}
-	d := policy.After(policy.Situation{Verdict: v, AttemptsLeft: left, Replayable: e.Replayable, StoppedOnLimit: e.StoppedOnLimit})
-	decision := string(d.Action)
+	d := policy.After(policy.Situation{Verdict: v, Attempts: p.attempts(), Replayable: e.Replayable})
+	decision := string(d.Step)
 
 	exit := e.ExitCode
 	ev := state.Evidence{ExitStatus: &exit, Rule: recorded.Rule, RetryAfterS: recorded.RetryAfterS,
@@ -489,9 +481,8 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		return supervise.Decision{Action: supervise.Done, Message: r.Key() + " " + Describe(recorded) + "; not restarting: the child went on and its own exit decides"}
 	}
 
-	switch d.Action {
-	case policy.FailOver, policy.SkipProvider:
-		if d.Action == policy.SkipProvider {
+	if d.Action == supervise.Retry {
+		if d.Step == policy.SkipProvider {
 			p.skipProv[r.Provider] = true
 		}
 		why := string(v.Reason) // dead(token_revoked) fails over for token_revoked, not "dead"
@@ -592,7 +583,7 @@ func (p *Planner) noRoute(ctx context.Context, now time.Time) supervise.Decision
 	for _, l := range lines {
 		nre.Lines = append(nre.Lines, l.text)
 	}
-	if c := p.attemptCap(); c > 0 && p.started >= c {
+	if p.attempts().Exhausted() {
 		return supervise.Decision{Action: supervise.Exit, Err: nre}
 	}
 	w := policy.NoRouteLeft(p.opts.Wait, p.opts.WaitMax, now, earliest)
