@@ -8,7 +8,9 @@ import (
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-func TestCodexMaxConfigured(t *testing.T) {
+// codexMax is the config `init --codex-max` writes.
+func codexMax(t *testing.T) *config.Config {
+	t.Helper()
 	cfg, err := config.Parse(config.CodexMax(func(string) string { return "" }), "codex-max", func(k string) string {
 		if k == "HOME" {
 			return "/home/u"
@@ -18,6 +20,11 @@ func TestCodexMaxConfigured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+func TestCodexMaxConfigured(t *testing.T) {
+	cfg := codexMax(t)
 	if !CodexConfigured(cfg) || !CodexMaxConfigured(cfg) {
 		t.Fatal("init --codex-max's config must count as the Codex Max shape")
 	}
@@ -31,15 +38,7 @@ func TestCodexMaxConfigured(t *testing.T) {
 }
 
 func TestAccountsInventory(t *testing.T) {
-	cfg, err := config.Parse(config.CodexMax(func(string) string { return "" }), "codex-max", func(k string) string {
-		if k == "HOME" {
-			return "/home/u"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := codexMax(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	until := now.Add(time.Hour)
 	h := state.NewHealth()
