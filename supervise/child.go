@@ -88,8 +88,16 @@ func (c *child) newPipe() (r, w *os.File, err error) {
 	return
 }
 
-// pipeStdin gives the child a stdin pipe fed from the replay buffer (stdin that is not a terminal).
+// pipeStdin gives the child its stdin when that is not the terminal: the file itself, from where the
+// first attempt found it, or a pipe fed from the replay buffer.
 func (c *child) pipeStdin() error {
+	if fi := c.s.fileIn; fi != nil {
+		if err := fi.rewind(); err != nil {
+			return err
+		}
+		c.cmd.Stdin = fi.f
+		return nil
+	}
 	if c.s.replay == nil {
 		return nil // nil Stdin: the child reads /dev/null
 	}
@@ -277,6 +285,9 @@ func (c *child) collect(o *Outcome) {
 		_ = c.master.Close()
 	}
 	closeAll(c.readers)
+	if c.s.fileIn != nil {
+		c.s.fileIn.consumed()
+	}
 	ws, _ := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	switch {
 	case ws.Signaled():

@@ -10,37 +10,52 @@ import (
 // (SPEC §6.2 step 4). Past it the run is not repeatable.
 const StdinReplayLimit = 8 << 20
 
-// replay is stdin that is not a terminal: read lazily (only when a child has consumed everything read so
-// far), kept up to limit bytes, and replayed from the start to every attempt. One background reader
-// owns the underlying stdin for the whole run, so an attempt that ends while a read is blocked loses
-// nothing: the bytes land in the buffer for the next attempt.
+const (
+	// replayBlock is the unit stdin is read into and fed from: fixed blocks, recycled once nothing
+	// can be replayed, so a long stream costs a few blocks of memory and no copying.
+	replayBlock = 256 << 10
+	// aheadSmall is how far the reader may run ahead of the child until the child has shown that it
+	// reads its stdin: a child that never reads takes that much (and its pipe's worth) from a pipe
+	// the caller's next command may want.
+	aheadSmall = 64 << 10
+	// aheadFull is the read-ahead once the child has read streamRead bytes: the reader then rarely
+	// waits for the writer, and the child's stdin pipe is enlarged like the output pipes.
+	aheadFull  = 4 << 20
+	streamRead = 1 << 20
+)
+
+// replay is stdin that is not a terminal or a regular file (a pipe, a socket): one background reader
+// owns it for the whole run and reads into fixed blocks, at most a bounded distance ahead of the
+// attempt that consumes it; every attempt is fed from the first byte while the stream still fits in
+// limit. An attempt that ends while a read is blocked loses nothing: the bytes land in a block for the
+// next attempt.
 type replay struct {
 	src   io.Reader
-	limit int
+	limit int64
 	// seen records what each attempt was fed, as it is fed (the run's input ring).
 	seen io.Writer
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	buf      []byte
-	base     int64 // stream offset of buf[0]; moves only after an overflow
-	eof      bool
-	overflow bool
-	want     bool
-	started  bool
-	closed   bool
+	mu     sync.Mutex
+	cond   *sync.Cond
+	blocks [][]byte // blocks[i] holds the stream from base+i*replayBlock; only the last is partly filled
+	free   [][]byte // recycled blocks
+	base   int64    // stream offset of blocks[0]; moves only after an overflow
+	end    int64    // bytes read so far
+	pos    int64    // how far the current (or last) attempt was fed
+	ahead  int64    // how far the reader may read past pos
+	eof, overflow, started, closed bool
 }
 
 func newReplay(src io.Reader, limit int, seen io.Writer) *replay {
 	if seen == nil {
 		seen = io.Discard
 	}
-	r := &replay{src: src, limit: limit, seen: seen}
+	r := &replay{src: src, limit: int64(limit), seen: seen, ahead: aheadSmall}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
 
-// Replayable reports whether everything read so far is still buffered.
+// replayable reports whether everything read so far is still kept.
 func (r *replay) replayable() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -54,26 +69,65 @@ func (r *replay) close() {
 	r.mu.Unlock()
 }
 
+// space returns the free part of the last block, adding a block when it is full, and how much of it
+// the reader may fill now. Called with r.mu held.
+func (r *replay) space() []byte {
+	used := int(r.end - r.base - int64(len(r.blocks)-1)*replayBlock)
+	if len(r.blocks) == 0 || used == replayBlock {
+		r.recycle()
+		var b []byte
+		if n := len(r.free); n > 0 {
+			b, r.free = r.free[n-1], r.free[:n-1]
+		} else {
+			b = make([]byte, replayBlock)
+		}
+		r.blocks = append(r.blocks, b)
+		used = 0
+	}
+	room := r.blocks[len(r.blocks)-1][used:]
+	if n := r.pos + r.ahead - r.end; n < int64(len(room)) {
+		room = room[:n]
+	}
+	return room
+}
+
+// recycle moves the blocks the attempt has been fed past to the free list (after an overflow only).
+func (r *replay) recycle() {
+	if !r.overflow {
+		return
+	}
+	n := 0
+	for n < len(r.blocks)-1 && r.base+int64(n+1)*replayBlock <= r.pos {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	r.free = append(r.free, r.blocks[:n]...)
+	r.blocks = append(r.blocks[:0], r.blocks[n:]...)
+	r.base += int64(n) * replayBlock
+}
+
 func (r *replay) readLoop() {
-	chunk := make([]byte, 64*1024)
 	for {
 		r.mu.Lock()
-		for !r.want && !r.closed {
+		for !r.closed && r.end-r.pos >= r.ahead {
 			r.cond.Wait()
 		}
 		if r.closed {
 			r.mu.Unlock()
 			return
 		}
+		// The reader alone writes past r.end, and a feeder reads only below it: the block needs no
+		// lock while the read fills it.
+		buf := r.space()
 		r.mu.Unlock()
-		n, err := r.src.Read(chunk)
+		n, err := r.src.Read(buf)
 		r.mu.Lock()
-		if n > 0 {
-			r.want = false
-			if !r.overflow && len(r.buf)+n > r.limit {
-				r.overflow = true
-			}
-			r.buf = append(r.buf, chunk[:n]...)
+		r.end += int64(n)
+		if !r.overflow && r.end > r.limit {
+			// From here on nothing is replayed, and the blocks the attempt was fed are recycled.
+			r.overflow = true
 		}
 		if err != nil {
 			r.eof = true
@@ -99,53 +153,58 @@ type feeder struct {
 func (r *replay) feed(w *os.File) *feeder {
 	f := &feeder{r: r, w: w, done: make(chan struct{})}
 	r.mu.Lock()
+	// Each attempt starts from the first byte kept (the whole stream while it is replayable).
+	r.pos = r.base
 	if !r.started {
 		r.started = true
 		go r.readLoop()
 	}
+	r.cond.Broadcast()
 	r.mu.Unlock()
 	go f.run()
 	return f
+}
+
+// chunk is the next stretch of the stream to feed from pos, without copying. Called with r.mu held;
+// the slice stays valid after unlocking because blocks are recycled only below r.pos.
+func (r *replay) chunk(pos int64) []byte {
+	i := (pos - r.base) / replayBlock
+	off := (pos - r.base) % replayBlock
+	hi := int64(replayBlock)
+	if last := r.base + (i+1)*replayBlock; last > r.end {
+		hi -= last - r.end
+	}
+	return r.blocks[i][off:hi]
 }
 
 func (f *feeder) run() {
 	defer close(f.done)
 	defer f.closeW()
 	r := f.r
-	r.mu.Lock()
-	pos := r.base
-	r.mu.Unlock()
+	grown := false
 	for {
 		r.mu.Lock()
-		for !f.stop && !r.closed && pos >= r.base+int64(len(r.buf)) && !r.eof {
-			r.want = true
-			r.cond.Broadcast()
+		for !f.stop && !r.closed && r.pos >= r.end && !r.eof {
 			r.cond.Wait()
 		}
-		if f.stop || r.closed || pos >= r.base+int64(len(r.buf)) {
+		if f.stop || r.closed || r.pos >= r.end {
 			r.mu.Unlock()
 			return
 		}
-		if pos < r.base {
-			pos = r.base
-		}
-		// buf only grows by append and is replaced (never rewritten) when trimmed, so this slice stays
-		// valid without the lock.
-		chunk := r.buf[pos-r.base:]
+		chunk := r.chunk(r.pos)
 		r.mu.Unlock()
-		if len(chunk) > 256*1024 {
-			chunk = chunk[:256*1024]
-		}
 		// Recorded before the child can read it, so its echo is known as input when it comes back.
 		_, _ = r.seen.Write(chunk)
 		n, err := f.w.Write(chunk)
-		pos += int64(n)
 		r.mu.Lock()
-		if r.overflow && pos-r.base > int64(r.limit/2) {
-			// Nothing can be replayed any more: drop what this attempt has consumed.
-			r.buf = append([]byte(nil), r.buf[pos-r.base:]...)
-			r.base = pos
+		r.pos += int64(n)
+		if !grown && r.pos >= streamRead {
+			// Past a full pipe's worth, the child is reading: stream at full speed.
+			grown = true
+			r.ahead = aheadFull
+			growPipe(f.w)
 		}
+		r.cond.Broadcast()
 		r.mu.Unlock()
 		if err != nil {
 			return
@@ -163,4 +222,63 @@ func (f *feeder) halt() {
 	f.r.mu.Unlock()
 	f.closeW()
 	<-f.done
+}
+
+// fileInput is stdin that is a regular file: each child gets the file itself, from the offset
+// oauth-mux found it at, and leaves it where the child stopped reading, as a shell's `< file` does.
+// Nothing is buffered and a restart seeks back, so `while read f; do oauth-mux exec -- x; done < list`
+// gives every line to the loop that the child did not read.
+type fileInput struct {
+	f     *os.File
+	start int64
+	seen  io.Writer
+}
+
+// newFileInput returns the file input of f, or nil when f is not a seekable regular file.
+func newFileInput(f *os.File, seen io.Writer) *fileInput {
+	if f == nil {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	if seen == nil {
+		seen = io.Discard
+	}
+	return &fileInput{f: f, start: off, seen: seen}
+}
+
+// rewind puts the file at the offset of the first attempt and records the input the child will
+// start reading (a CLI may print it back).
+func (fi *fileInput) rewind() error {
+	if _, err := fi.f.Seek(fi.start, io.SeekStart); err != nil {
+		return err
+	}
+	fi.record(fi.start)
+	return nil
+}
+
+// consumed records the input just before where the child left the file.
+func (fi *fileInput) consumed() {
+	end, err := fi.f.Seek(0, io.SeekCurrent)
+	if err != nil || end <= fi.start {
+		return
+	}
+	fi.record(max(fi.start, end-fileSeen))
+}
+
+// fileSeen is how much of a file stdin is recorded as input at a time: the input ring keeps no more.
+const fileSeen = 64 << 10
+
+func (fi *fileInput) record(from int64) {
+	buf := make([]byte, fileSeen)
+	n, _ := fi.f.ReadAt(buf, from)
+	if n > 0 {
+		_, _ = fi.seen.Write(buf[:n])
+	}
 }

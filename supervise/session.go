@@ -98,7 +98,8 @@ type Session struct {
 	group  *procGroup // current child's process group; nil between attempts
 	closed bool
 
-	replay *replay // stdin that is not a terminal, buffered for replay
+	replay *replay     // stdin that is a pipe (not a terminal or a file), buffered for replay
+	fileIn *fileInput // stdin that is a regular file, handed to each child
 	// input is what reached the children's stdin lately, typed or piped: the taps drop matches of it.
 	input *classify.InputRing
 
@@ -184,7 +185,9 @@ func NewSession(opts SessionOptions) (_ *Session, err error) {
 	ring := newInputRing()
 	s.input = ring
 	if s.in != nil && !s.inTTY {
-		s.replay = newReplay(s.reader(s.in), StdinReplayLimit, ring)
+		if s.fileIn = newFileInput(s.inFile, ring); s.fileIn == nil {
+			s.replay = newReplay(s.reader(s.in), StdinReplayLimit, ring)
+		}
 	}
 	if s.stdinPTY {
 		fd := fdOf(s.inFile)
