@@ -35,14 +35,14 @@ type replay struct {
 	// seen records what each attempt was fed, as it is fed (the run's input ring).
 	seen io.Writer
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	blocks [][]byte // blocks[i] holds the stream from base+i*replayBlock; only the last is partly filled
-	free   [][]byte // recycled blocks
-	base   int64    // stream offset of blocks[0]; moves only after an overflow
-	end    int64    // bytes read so far
-	pos    int64    // how far the current (or last) attempt was fed
-	ahead  int64    // how far the reader may read past pos
+	mu                             sync.Mutex
+	cond                           *sync.Cond
+	blocks                         [][]byte // blocks[i] holds the stream from base+i*replayBlock; only the last is partly filled
+	free                           [][]byte // recycled blocks
+	base                           int64    // stream offset of blocks[0]; moves only after an overflow
+	end                            int64    // bytes read so far
+	pos                            int64    // how far the current (or last) attempt was fed
+	ahead                          int64    // how far the reader may read past pos
 	eof, overflow, started, closed bool
 }
 

@@ -98,7 +98,7 @@ type Session struct {
 	group  *procGroup // current child's process group; nil between attempts
 	closed bool
 
-	replay *replay     // stdin that is a pipe (not a terminal or a file), buffered for replay
+	replay *replay    // stdin that is a pipe (not a terminal or a file), buffered for replay
 	fileIn *fileInput // stdin that is a regular file, handed to each child
 	// input is what reached the children's stdin lately, typed or piped: the taps drop matches of it.
 	input *classify.InputRing
