@@ -106,6 +106,15 @@ func (r *InputRing) Contains(text []byte) bool {
 	if r == nil {
 		return false
 	}
+	return r.ContainsSince(text, r.now().Add(-InputWindow))
+}
+
+// ContainsSince is Contains with the window starting at cut: what a tail judged at the end of a run
+// uses, since it cannot tell when each of its lines was printed.
+func (r *InputRing) ContainsSince(text []byte, cut time.Time) bool {
+	if r == nil {
+		return false
+	}
 	want := normalizeInput(nil, trimToWords(text))
 	if len(want) < 4 {
 		return false
@@ -115,7 +124,6 @@ func (r *InputRing) Contains(text []byte) bool {
 		r.mu.Unlock()
 		return true
 	}
-	cut := r.now().Add(-InputWindow)
 	from := int64(-1)
 	for _, m := range r.marks {
 		if !m.at.Before(cut) {

@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"slices"
+	"time"
 )
 
 // Sizes of the tap's bounded buffers.
@@ -72,7 +73,10 @@ type Tap struct {
 	stream Stream
 	onHit  func(Hit)
 	input  *InputRing
-	off    int64 // cleaned bytes processed
+	// inputSince, when set, is where the input window starts for every match (a tail judged at the
+	// end); zero means InputWindow before the match.
+	inputSince time.Time
+	off        int64 // cleaned bytes processed
 
 	// The stream's structured results (SPEC §5.5(1)): events is set once the stream shows JSON
 	// event lines; evMode says whether it still looks (evUnknown), reads them (evOn) or gave up.
@@ -128,6 +132,14 @@ func (m *Matcher) Tap(stream Stream, onHit func(Hit)) *Tap {
 func (t *Tap) WithInput(r *InputRing) *Tap {
 	t.input = r
 	return t
+}
+
+// typed reports whether text arrived on the child's stdin within the input window.
+func (t *Tap) typed(text []byte) bool {
+	if t.inputSince.IsZero() {
+		return t.input.Contains(text)
+	}
+	return t.input.ContainsSince(text, t.inputSince)
 }
 
 // Write consumes p. It always returns len(p), nil.
@@ -513,7 +525,7 @@ func (t *Tap) evalCandidates(line []byte, lineNo int, end int64, kws []kwHit) {
 		}
 		// Typed input is never evidence. Only a route class is checked: a success or failure rule
 		// clears its line anyway, and a flood of retry lines must not rescan the ring each time.
-		if loc == nil || isRouteClass(r.Class.Class) && t.input.Contains(line[loc[0]:loc[1]]) {
+		if loc == nil || isRouteClass(r.Class.Class) && t.typed(line[loc[0]:loc[1]]) {
 			continue
 		}
 		f := lineMatch{rule: ri, start: loc[0]}

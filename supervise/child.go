@@ -24,6 +24,8 @@ type child struct {
 	a    Attempt
 	cmd  *exec.Cmd
 	live bool // an interactive child, watched (and maybe stopped) while it runs
+	// started is when the attempt began.
+	started time.Time
 	// limitCh gets a tick when a tap sees a terminal limit that --on-limit restart acts on.
 	limitCh chan struct{}
 	// Closing wakeW and setting cut end the output copiers' reads (see waitCopies).
@@ -51,7 +53,7 @@ func (s *Session) newChild(a Attempt, cmd *exec.Cmd) (*child, error) {
 	// The prompt in the arguments is the user's words too: a CLI echoes it into its transcript.
 	s.input.SetArgs(a.Argv[min(1, len(a.Argv)):])
 	return &child{s: s, a: a, cmd: cmd, live: s.interactive && !a.Batch, limitCh: make(chan struct{}, 1),
-		wakeR: wakeR, wakeW: wakeW, cut: new(atomic.Bool), fgFd: -1}, nil
+		wakeR: wakeR, wakeW: wakeW, cut: new(atomic.Bool), fgFd: -1, started: time.Now()}, nil
 }
 
 func (c *child) onLimit() {
@@ -64,7 +66,7 @@ func (c *child) onLimit() {
 }
 
 func (c *child) tap(stream classify.Stream) tapWriter {
-	t := newTap(c.a.Matcher, stream, c.s.input, c.onLimit)
+	t := newTap(c.a.Matcher, stream, c.s.input, c.live, c.started, c.onLimit)
 	c.taps = append(c.taps, t)
 	return t
 }

@@ -25,9 +25,12 @@ func (r *fillReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-type recordTap struct{ bytes.Buffer }
+type recordTap struct {
+	bytes.Buffer
+	nopTap
+}
 
-func (*recordTap) Flush() {}
+func (r *recordTap) Write(p []byte) (int, error) { return r.Buffer.Write(p) }
 
 // copyOut's buffer grows from copyBufMin to copyBuf while reads fill it; user and tap get every byte
 // in order throughout.
