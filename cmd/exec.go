@@ -90,7 +90,7 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	notify := notices{sess.Stderr()}
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
-	defer renew.Watch(ctx, store, plan.Routes, nil)() // a re-login during a long child revives its account (SPEC §8.3)
+	defer renew.Watch(ctx, store, plan.Routes, renew.WatchDelay, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
 

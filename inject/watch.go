@@ -149,13 +149,15 @@ func WatchCredentialsWith(ctx context.Context, paths []string, opts WatchOptions
 	}
 
 	go func() {
-		defer close(w.done)
 		var events <-chan fsnotify.Event
 		var errs <-chan error
 		if fw != nil {
+			// Closed after done: Stop need not wait for the inotify instance to be torn down (up to
+			// milliseconds), only for onChange to be past.
 			defer fw.Close()
 			events, errs = fw.Events, fw.Errors
 		}
+		defer close(w.done)
 		var tick <-chan time.Time
 		if len(polled) > 0 {
 			t := time.NewTicker(interval)

@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
@@ -193,11 +194,16 @@ func Due(ctx context.Context, r routes.Route, env inject.Env, now time.Time) (du
 	return !now.Before(at), at, true
 }
 
+// WatchDelay is how long a command runs before Watch sets up its watch: most runs end sooner, and
+// for them a watch is only the cost of making and tearing down an inotify instance.
+const WatchDelay = 500 * time.Millisecond
+
 // Watch watches the credential files of rs while a long command runs: a re-login (a file rewritten
 // in another terminal) revives the account to probe_needed at once, so the next attempt may use it.
-// It returns the stop function; a watch that cannot be set up at all is silently skipped (the next
-// run's fingerprint check still sees the change).
-func Watch(ctx context.Context, store state.Backend, rs []routes.Route, onRevive func(keys []string)) func() {
+// The watch starts after delay (WatchDelay in exec) with one comparison, which catches a change made
+// before it was up. It returns the stop function; a watch that cannot be set up at all is silently
+// skipped (the next run's fingerprint check still sees the change).
+func Watch(ctx context.Context, store state.Backend, rs []routes.Route, delay time.Duration, onRevive func(keys []string)) func() {
 	var paths []string
 	for _, r := range rs {
 		if f := inject.CredentialFile(r.Acct.Secret); f != "" {
@@ -207,16 +213,43 @@ func Watch(ctx context.Context, store state.Backend, rs []routes.Route, onRevive
 	if len(paths) == 0 || store == nil {
 		return func() {}
 	}
-	stop, err := inject.WatchCredentials(ctx, paths, func(string) {
+	revive := func() {
 		keys, _ := ReviveChanged(ctx, store, rs, time.Now())
 		if len(keys) > 0 && onRevive != nil {
 			onRevive(keys)
 		}
-	})
-	if err != nil {
-		return func() {}
 	}
-	return stop
+	var (
+		mu      sync.Mutex
+		stopped bool
+		stop    = func() {}
+	)
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if s, err := inject.WatchCredentials(ctx, paths, func(string) { revive() }); err == nil {
+			stop = s
+		}
+		if delay > 0 {
+			revive()
+		}
+	}
+	if delay <= 0 {
+		start()
+		return stop
+	}
+	t := time.AfterFunc(delay, start)
+	return func() {
+		t.Stop()
+		mu.Lock()
+		stopped = true
+		s := stop
+		mu.Unlock()
+		s()
+	}
 }
 
 // Keepalive is keepalive's state across passes (SPEC §8.2): which accounts' not_admitted and

@@ -259,3 +259,36 @@ func TestRecordRefresh(t *testing.T) {
 		t.Fatalf("events = %v, want %v", got, want)
 	}
 }
+
+// TestWatchDelayed: a watch that starts after its delay still revives an account whose credential was
+// replaced before it was up (its first comparison), and later replacements through fsnotify; a stop
+// before the delay never starts it.
+func TestWatchDelayed(t *testing.T) {
+	f := newRefreshFixture(t)
+	r := f.routes["linear:a"]
+	f.mode.Store("invalid_grant")
+	if res := Account(t.Context(), routes.AccountRecorder(testcfg.Load(t, `{"version": 1}`), f.store, f.dir, "", nil), r, Options{Trigger: "test", Force: true}); res.Outcome != routes.RefreshDead {
+		t.Fatalf("refresh: %+v", res)
+	}
+	// Stopped before the delay: nothing is ever looked at.
+	Watch(t.Context(), f.store, []routes.Route{r}, time.Hour, func([]string) { t.Error("a stopped watch revived") })()
+
+	revived := make(chan []string, 4)
+	stop := Watch(t.Context(), f.store, []routes.Route{r}, 50*time.Millisecond, func(keys []string) { revived <- keys })
+	defer stop()
+	if err := state.WriteFileAtomic(f.cred, []byte(`{"access_token":"relogin","refresh_token":"r2","expires_at":4102444800}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case keys := <-revived:
+		if len(keys) != 1 || keys[0] != "linear:a" {
+			t.Fatalf("revived %v", keys)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a change made before the watch was up was never seen")
+	}
+	h, _ := f.store.Load()
+	if st := h.Status("linear:a", r.Key(), time.Now()); !st.Selectable {
+		t.Fatalf("after the re-login: %+v", st)
+	}
+}
