@@ -17,6 +17,9 @@ import (
 // stream gets its own Tap.
 type Matcher struct {
 	rules []OutputRule
+	// lazy is set by CompileLazy: the fields below rules are filled by ready, on first use.
+	lazy bool
+	once sync.Once
 	// res compile each rule's expression the first time the prefilter hands it a line (nil for
 	// exit-code-only rules). Compile only parses: the built-in codex pack took ~0.6 ms to compile,
 	// on every exec, while most runs never show the expressions a candidate line.
@@ -135,9 +138,37 @@ func Compile(rules []OutputRule) (*Matcher, error) {
 	return m, nil
 }
 
+// CompileLazy is Compile for rules already validated (config validation compiles every rule of the
+// config; the built-in packs are tested): the prefilter is built when the first tap is made, so a run
+// that prints nothing never pays for it. Were a rule invalid after all, the matcher would match on
+// exit codes only.
+func CompileLazy(rules []OutputRule) *Matcher {
+	return &Matcher{rules: append([]OutputRule(nil), rules...), lazy: true}
+}
+
+// ready builds a lazy matcher's prefilter.
+func (m *Matcher) ready() {
+	if !m.lazy {
+		return
+	}
+	m.once.Do(func() {
+		c, err := Compile(m.rules)
+		if err != nil {
+			c = &Matcher{rules: m.rules, res: make([]func() *regexp.Regexp, len(m.rules)), ruleKW: make([][]int, len(m.rules))}
+			c.resetIdx = make([]int, len(m.rules))
+			for i := range c.resetIdx {
+				c.resetIdx[i] = -1
+			}
+		}
+		m.res, m.resetIdx, m.ruleKW, m.always = c.res, c.resetIdx, c.ruleKW, c.always
+		m.keywords, m.kwFold, m.kwRules, m.anchors, m.byAnchor = c.keywords, c.kwFold, c.kwRules, c.anchors, c.byAnchor
+	})
+}
+
 // Keywords returns, for each rule, the literals of its prefilter (nil: checked on every line); a
 // literal of a case-insensitive pattern is lower-cased.
 func (m *Matcher) Keywords() [][]string {
+	m.ready()
 	out := make([][]string, len(m.rules))
 	for i, ks := range m.ruleKW {
 		for _, k := range ks {

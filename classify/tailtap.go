@@ -24,8 +24,8 @@ type TailTap struct {
 	input  *InputRing
 	since  time.Time
 
-	head  *Tap // the full tap while the stream may be an event stream; nil once it is text
-	text  bool // the head tap found text: the tail is judged as text, never as events
+	head  *Tap // the full tap while the stream may be an event stream; made at the first write
+	text  bool // the head tap found text (and is gone): the tail is judged as text, never as events
 	ring  []byte
 	pos   int
 	total int64
@@ -37,14 +37,15 @@ type TailTap struct {
 // at the end a match counts as typed or piped in when its text arrived on stdin since since (the
 // attempt's start less InputWindow: the end of a run cannot tell when a line was printed).
 func (m *Matcher) TailTap(stream Stream, input *InputRing, since time.Time) *TailTap {
-	d := &TailTap{m: m, stream: stream, input: input, since: since}
-	d.head = m.Tap(stream, nil)
-	d.head.input, d.head.inputSince = input, since
-	return d
+	return &TailTap{m: m, stream: stream, input: input, since: since}
 }
 
 // Write consumes p. It always returns len(p), nil.
 func (d *TailTap) Write(p []byte) (int, error) {
+	if d.head == nil && !d.text && len(p) > 0 {
+		d.head = d.m.Tap(d.stream, nil)
+		d.head.input, d.head.inputSince = d.input, d.since
+	}
 	if d.head != nil {
 		_, _ = d.head.Write(p)
 		switch {
@@ -98,6 +99,8 @@ func (d *TailTap) Flush() {
 		d.head.Flush()
 		d.judged = d.head
 		return
+	case !d.text:
+		return // nothing was written: no evidence, and no matcher built for it
 	}
 	t := d.m.Tap(d.stream, nil)
 	t.input, t.inputSince = d.input, d.since
@@ -111,7 +114,7 @@ func (d *TailTap) Flush() {
 	d.judged = t
 }
 
-// Hits is Tap.Hits of the judged stream (nil before Flush).
+// Hits is Tap.Hits of the judged stream (nil before Flush or when nothing was written).
 func (d *TailTap) Hits() []Hit {
 	if d.judged == nil {
 		return nil

@@ -124,6 +124,7 @@ type lineMatch struct {
 // Tap returns a tap for one stream. onHit (may be nil) is called synchronously, from Write or Flush,
 // for every hit. Use AnyStream for a merged pty stream: every rule then applies.
 func (m *Matcher) Tap(stream Stream, onHit func(Hit)) *Tap {
+	m.ready()
 	return &Tap{m: m, stream: stream, onHit: onHit, stamp: make([]int, len(m.rules))}
 }
 
