@@ -93,6 +93,9 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	defer renew.Watch(ctx, store, plan.Routes, renew.WatchDelay, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
+	if err := store.Sync(); err != nil {
+		notify.Warn(err.Error())
+	}
 
 	if c.JSONReport != "" {
 		reason := ""

@@ -465,6 +465,11 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	if recorded.Class == classify.Success && p.plan.Profile != "" {
 		also = append(also, state.SetAffinity{Profile: p.plan.Profile, RouteKey: r.Key(), At: now})
 	}
+	if ls, ok := p.store.(state.LateSyncer); ok {
+		// A failover starts the next child while this verdict is synced; the run's last write is
+		// durable before oauth-mux exits.
+		ls.SetLateSync(d.Action == supervise.Retry)
+	}
 	p.rec.Verdict(ctx, r, recorded, ev, now, also...)
 	p.flushWarnings()
 	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,

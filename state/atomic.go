@@ -13,12 +13,52 @@ import (
 // or power loss) sees either the old content or the new one, never a mix: the bytes go to a temp file
 // in the same directory (a rename across file systems is not atomic), are fsynced with their final
 // mode, renamed over path, and the directory is fsynced so the rename itself is durable.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := writeAndReplace(path, data, perm, true); err != nil {
+		return err
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err := syncDir(dirOf(path)); err != nil {
+		return fmt.Errorf("write %s: sync dir: %w", path, err)
+	}
+	return nil
+}
+
+// replaceThenSync is WriteFileAtomic with the fsyncs after the rename: readers see the new file at
+// once, and sync (which the caller runs, maybe in the background) makes it durable. Until sync has
+// returned a machine crash may leave the old file, or an empty one, which Load moves aside; a killed
+// process loses nothing, since the kernel holds the written pages.
+func replaceThenSync(path string, data []byte, perm os.FileMode) (sync func() error, err error) {
+	if err := writeAndReplace(path, data, perm, false); err != nil {
+		return nil, err
+	}
+	return func() error {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", path, err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", path, err)
+		}
+		if err := syncDir(dirOf(path)); err != nil {
+			return fmt.Errorf("sync %s: sync dir: %w", path, err)
+		}
+		return nil
+	}, nil
+}
+
+func dirOf(path string) string {
+	if dir := filepath.Dir(path); dir != "" {
+		return dir
+	}
+	return "."
+}
+
+// writeAndReplace writes data to a temp file beside path (synced first when durable) and renames it
+// over path.
+func writeAndReplace(path string, data []byte, perm os.FileMode, durable bool) (err error) {
+	f, err := os.CreateTemp(dirOf(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -37,17 +77,16 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if durable {
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = atomic.ReplaceFile(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = syncDir(dir); err != nil {
-		return fmt.Errorf("write %s: sync dir: %w", path, err)
 	}
 	return nil
 }

@@ -149,3 +149,10 @@ func (s *Store) LockAccount(ctx context.Context, provider, account string, wait 
 }
 
 var _ Backend = (*Store)(nil)
+
+// LateSyncer is a Backend whose writes may be made durable after they are visible
+// (Store.SetLateSync): what exec uses between a failed attempt and the next one.
+type LateSyncer interface {
+	SetLateSync(on bool)
+	Sync() error
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,30 @@ type Store struct {
 
 	mu       sync.Mutex
 	warnings []string
+	late     bool       // SetLateSync: writes are made durable after they are visible
+	pending  chan error // the background sync of the last late write; nil when none
+}
+
+// SetLateSync makes the following writes replace the store first and fsync in the background, until
+// it is turned off: exec fails over this way, so the next child starts while the verdict that made
+// it start is synced (concurrent runs see the verdict at once, since the file is replaced). The next
+// durable write, and Sync, wait for the background sync. On Windows writes stay durable.
+func (s *Store) SetLateSync(on bool) {
+	s.mu.Lock()
+	s.late = on && runtime.GOOS != "windows"
+	s.mu.Unlock()
+}
+
+// Sync waits until every write so far is durable, and returns the error of a late write's sync.
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	p := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return <-p
 }
 
 // Open returns the store of dir. Nothing is read or created until Load or Update.
@@ -100,7 +125,25 @@ func (s *Store) Update(fn func(*Health) error) error {
 	if err != nil {
 		return fmt.Errorf("health store: %w", err)
 	}
-	return WriteFileAtomic(s.Path(), data, 0o600)
+	if err := s.Sync(); err != nil {
+		s.warn(fmt.Sprintf("health store: %v", err))
+	}
+	s.mu.Lock()
+	late := s.late
+	s.mu.Unlock()
+	if !late {
+		return WriteFileAtomic(s.Path(), data, 0o600)
+	}
+	sync, err := replaceThenSync(s.Path(), data, 0o600)
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- sync() }()
+	s.mu.Lock()
+	s.pending = done
+	s.mu.Unlock()
+	return nil
 }
 
 // removeStaleTemps removes the temp files of writes that were killed before their rename. Every

@@ -44,7 +44,7 @@ func newBenchWorld(b *testing.B, accounts ...string) *benchWorld {
 	}
 	cfg := filepath.Join(dir, "config.json")
 	if err := os.WriteFile(cfg, []byte(`{"version": 1, "providers": {"codex": {"kind": "codex", "config_dir_env": "CODEX_HOME", "accounts": {`+
-		acc+`}}}, "profiles": {"p": {"providers": [`+refs+`]}}}`), 0o600); err != nil {
+		acc+`}}}, "profiles": {"p": {"providers": [`+refs+`], "strategy": "f", "affinity_ttl_minutes": 0}}, "strategies": {"f": {"kind": "priority-failover"}}}`), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	env := append(os.Environ(), "HOME="+home, "OMUX_STATE_DIR="+filepath.Join(home, "state"), "OMUX_CONFIG=", "OMUX_ACTIVE_PROVIDER=",
