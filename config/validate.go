@@ -97,10 +97,22 @@ var StrategyKinds = []string{PriorityFailover, HealthWeighted, RoundRobin}
 // Backends are the secret backends (SPEC §8.1).
 var Backends = []string{BackendFile, BackendEnv, BackendCommand, BackendKeychain, BackendSops, BackendAge, BackendStdin}
 
-var (
-	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	placeholderRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-)
+// isEnvName reports whether s is a portable environment variable name: [A-Za-z_][A-Za-z0-9_]*. (A
+// loop, not a package-level regexp: every command would compile that at start-up.)
+func isEnvName(s string) bool {
+	return s != "" && (s[0] < '0' || s[0] > '9') && isWord(s)
+}
+
+// isWord reports whether s is one or more of [A-Za-z0-9_] (a placeholder's name).
+func isWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // tokenMarkers are substrings (matched case-insensitively) that mean a probe carries credential
 // material in its URL, body or argv. Probes get tokens only through their auth setting, so that a
@@ -250,7 +262,7 @@ func (v *validator) provider(name string, p Provider) {
 	} else if _, ok := v.cat.Lookup(name); !ok {
 		v.add(path, "unknown provider kind %q: set \"kind\" to one of %s, or define %q in provider_definitions", name, known, name)
 	}
-	if p.ConfigDirEnv != "" && !envNameRE.MatchString(p.ConfigDirEnv) {
+	if p.ConfigDirEnv != "" && !isEnvName(p.ConfigDirEnv) {
 		v.add(keyPath(path, "config_dir_env"), "%q is not an environment variable name", p.ConfigDirEnv)
 	}
 	if len(p.Accounts) == 0 {
@@ -292,7 +304,7 @@ func (v *validator) secret(path string, s Secret) {
 		need("path", s.Path)
 	case BackendEnv:
 		need("variable", s.Variable)
-		if s.Variable != "" && !envNameRE.MatchString(s.Variable) {
+		if s.Variable != "" && !isEnvName(s.Variable) {
 			v.add(keyPath(path, "variable"), "%q is not an environment variable name", s.Variable)
 		}
 	case BackendCommand:
@@ -409,12 +421,12 @@ func (v *validator) definition(key string, d providers.Definition) {
 		v.add(path+".credential.token_type", "unknown token type %q (want bearer or api_key)", cr.TokenType)
 	}
 	inj := d.Injection
-	if inj.ConfigDirEnv != "" && !envNameRE.MatchString(inj.ConfigDirEnv) {
+	if inj.ConfigDirEnv != "" && !isEnvName(inj.ConfigDirEnv) {
 		v.add(path+".injection.config_dir_env", "%q is not an environment variable name", inj.ConfigDirEnv)
 	}
 	for i, pair := range inj.DirectEnv {
 		pp := fmt.Sprintf("%s[%d]", path+".injection.direct_env", i)
-		if !envNameRE.MatchString(pair[0]) {
+		if !isEnvName(pair[0]) {
 			v.add(pp, "%q is not an environment variable name", pair[0])
 		}
 		switch pair[1] {
@@ -424,7 +436,7 @@ func (v *validator) definition(key string, d providers.Definition) {
 		}
 	}
 	for i, e := range inj.ScrubEnv {
-		if !envNameRE.MatchString(e) {
+		if !isEnvName(e) {
 			v.add(fmt.Sprintf("%s[%d]", path+".injection.scrub_env", i), "%q is not an environment variable name", e)
 		}
 	}
@@ -601,7 +613,7 @@ func (v *validator) placeholders(path, s string) {
 			v.add(path, "unclosed placeholder \"{{\"")
 			return
 		}
-		if name := s[:j]; !placeholderRE.MatchString(name) {
+		if name := s[:j]; !isWord(name) {
 			v.add(path, "placeholder %s must be {{NAME}} with NAME of A-Z, a-z, 0-9 and _", strconv.Quote("{{"+name+"}}"))
 		}
 		s = s[j+2:]

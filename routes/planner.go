@@ -168,8 +168,15 @@ type Planner struct {
 }
 
 // NewPlanner prepares a planner for one exec run.
+//
+// A store that can (state.LateSyncer) is switched to late sync: a failover starts the next child while
+// the verdict is synced, and no run holds the health lock through an fsync. The caller calls its Sync
+// before exiting, so every write is durable by then.
 func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOptions) *Planner {
 	opts.Defaults()
+	if ls, ok := store.(state.LateSyncer); ok {
+		ls.SetLateSync(true)
+	}
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
 		last: map[string]string{}, credErr: map[string]*inject.CredentialError{}, running: map[int]*Attempt{},
@@ -464,11 +471,6 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 	also := []state.Op{state.CountRun{AccountKey: r.AccountKey(), At: now}}
 	if recorded.Class == classify.Success && p.plan.Profile != "" {
 		also = append(also, state.SetAffinity{Profile: p.plan.Profile, RouteKey: r.Key(), At: now})
-	}
-	if ls, ok := p.store.(state.LateSyncer); ok {
-		// A failover starts the next child while this verdict is synced; the run's last write is
-		// durable before oauth-mux exits.
-		ls.SetLateSync(d.Action == supervise.Retry)
 	}
 	p.rec.Verdict(ctx, r, recorded, ev, now, also...)
 	p.flushWarnings()

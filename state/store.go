@@ -25,9 +25,10 @@ type Store struct {
 }
 
 // SetLateSync makes the following writes replace the store first and fsync in the background, until
-// it is turned off: exec fails over this way, so the next child starts while the verdict that made
-// it start is synced (concurrent runs see the verdict at once, since the file is replaced). The next
-// durable write, and Sync, wait for the background sync. On Windows writes stay durable.
+// it is turned off. exec runs this way: a failover starts the next child while the verdict that made
+// it start is synced (concurrent runs see the verdict at once, since the file is replaced), and no run
+// holds the health lock through an fsync. The next durable write, and Sync, wait for the background
+// sync; exec calls Sync before it exits. On Windows writes stay durable.
 func (s *Store) SetLateSync(on bool) {
 	s.mu.Lock()
 	s.late = on && runtime.GOOS != "windows"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -192,4 +193,50 @@ func readStamp(b *testing.B, p string) int64 {
 		b.Fatalf("%s: %q", p, data)
 	}
 	return n
+}
+
+// BenchmarkExecConcurrent: 64 `oauth-mux exec -- true` started at once on one state dir, against 64
+// on a state dir each; the metric is the ratio of the runs' median wall times (1 is no cost of
+// sharing: the health lock is not held through an fsync).
+func BenchmarkExecConcurrent(b *testing.B) {
+	const n = 64
+	w := newBenchWorld(b)
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		b.Skip("no true")
+	}
+	state := func(i int) string { return filepath.Join(w.dir, "home", fmt.Sprintf("state-%d", i)) }
+	run := func(stateDir string) time.Duration {
+		c := exec.Command(w.bin, "--config", w.cfg, "exec", "--profile", "p", "--", truePath)
+		c.Env, c.Dir = append(append([]string{}, w.env...), "OMUX_STATE_DIR="+stateDir), w.dir
+		t0 := time.Now()
+		if out, err := c.CombinedOutput(); err != nil {
+			b.Errorf("%v\n%s", err, out)
+		}
+		return time.Since(t0)
+	}
+	for i := range n {
+		run(state(i)) // each separate state dir exists before the first round
+	}
+	round := func(dir func(i int) string) []time.Duration {
+		ds := make([]time.Duration, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); ds[i] = run(dir(i)) }()
+		}
+		wg.Wait()
+		return ds
+	}
+	var shared, separate []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		shared = append(shared, round(func(int) string { return state(0) })...)
+		separate = append(separate, round(state)...)
+	}
+	b.StopTimer()
+	ms, mp := median(shared), median(separate)
+	b.ReportMetric(float64(ms)/float64(mp), "shared-over-separate")
+	b.ReportMetric(float64(ms.Microseconds())/1000, "shared-p50-ms")
+	b.ReportMetric(float64(mp.Microseconds())/1000, "separate-p50-ms")
 }
