@@ -214,6 +214,13 @@ func BenchmarkStreamReaderDrySpell(b *testing.B) {
 	defer wakeW.Close()
 	sr := newStreamReader(r, wakeR, new(atomic.Bool))
 	buf := make([]byte, 1)
+	// A stream that has carried data: only then does the reader retry before it sleeps.
+	if _, err := w.Write([]byte{'x'}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := sr.Read(buf); err != nil {
+		b.Fatal(err)
+	}
 	var spin time.Duration
 	for b.Loop() {
 		t := time.Now()

@@ -21,14 +21,17 @@ import (
 // over its P and hands it back) cost a third of the throughput of a pty, where chunks are at most
 // 4 KiB.
 //
-// A read that finds nothing is retried a few times (yielding in between) before the reader sleeps in
-// poll(2) on the stream and the wake pipe. A relay that drains faster than the child writes would
+// A read that finds nothing, once the stream has carried data, is retried a few times (yielding in
+// between) before the reader sleeps in poll(2) on the stream and the wake pipe. A relay that drains faster than the child writes would
 // otherwise sleep after every chunk, and the child pays for waking it on each write: with 8 KiB
 // writes that cost a quarter of the throughput. The retries cost some tens of microseconds of CPU
 // each time the child falls quiet (BenchmarkStreamReaderDrySpell).
 type streamReader struct {
 	fd, wake int
 	cut      *atomic.Bool // set when the run stops reading: a stream that never runs dry still ends
+	// flowing is set by the first read that found data: before it the child has printed nothing
+	// (it is starting, or prints nothing at all) and spinning would only take CPU from its start.
+	flowing bool
 }
 
 // dryRetries is how many times a read that found nothing is retried before the reader sleeps.
@@ -55,10 +58,11 @@ func (r *streamReader) Read(b []byte) (int, error) {
 			if n == 0 {
 				return 0, io.EOF
 			}
+			r.flowing = true
 			return int(n), nil
 		case unix.EINTR:
 		case unix.EAGAIN:
-			if spins < dryRetries {
+			if r.flowing && spins < dryRetries {
 				spins++
 				runtime.Gosched()
 				continue
