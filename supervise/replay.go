@@ -21,7 +21,7 @@ const (
 	// aheadFull is the read-ahead once the child has read streamRead bytes: the reader then rarely
 	// waits for the writer, and the child's stdin pipe is enlarged like the output pipes.
 	aheadFull  = 4 << 20
-	streamRead = 1 << 20
+	streamRead = 256 << 10
 )
 
 // replay is stdin that is not a terminal or a regular file (a pipe, a socket): one background reader
@@ -79,7 +79,7 @@ func (r *replay) space() []byte {
 		if n := len(r.free); n > 0 {
 			b, r.free = r.free[n-1], r.free[:n-1]
 		} else {
-			b = make([]byte, replayBlock)
+			b = newBlock(replayBlock)
 		}
 		r.blocks = append(r.blocks, b)
 		used = 0

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package supervise
+
+const mapPopulate = 0

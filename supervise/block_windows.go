@@ -1,0 +1,3 @@
+package supervise
+
+func newBlock(size int) []byte { return make([]byte, size) }
