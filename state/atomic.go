@@ -24,10 +24,11 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // replaceThenSync is WriteFileAtomic with the fsyncs after the rename: readers see the new file at
-// once, and sync (which the caller runs, maybe in the background) makes it durable. Until sync has
-// returned a machine crash may leave the old file, or an empty one, which Load moves aside; a killed
-// process loses nothing, since the kernel holds the written pages.
-func replaceThenSync(path string, data []byte, perm os.FileMode) (sync func() error, err error) {
+// once, and sync (which the caller runs, maybe in the background) makes it durable; the directory is
+// synced too when dir is set (see Store.Update for when it need not be). Until sync has returned a
+// machine crash may leave the old file, or an empty one, which Load moves aside; a killed process
+// loses nothing, since the kernel holds the written pages.
+func replaceThenSync(path string, data []byte, perm os.FileMode, dir bool) (sync func() error, err error) {
 	if err := writeAndReplace(path, data, perm, false); err != nil {
 		return nil, err
 	}
@@ -40,6 +41,9 @@ func replaceThenSync(path string, data []byte, perm os.FileMode) (sync func() er
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", path, err)
+		}
+		if !dir {
+			return nil
 		}
 		if err := syncDir(dirOf(path)); err != nil {
 			return fmt.Errorf("sync %s: sync dir: %w", path, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -119,9 +120,14 @@ func (s *Store) Update(fn func(*Health) error) error {
 	if err != nil {
 		return err
 	}
+	before := verdictsOf(h)
 	if err := fn(h); err != nil {
 		return err
 	}
+	// A write that changes no verdict (a success on a route that was live already: counters, score,
+	// the last evidence, the run count, affinity) needs its data synced before anyone may depend on
+	// it, but not its rename: after a crash the old store, which has every verdict, is as good.
+	judged := !maps.Equal(before, verdictsOf(h))
 	data, err := h.Marshal()
 	if err != nil {
 		return fmt.Errorf("health store: %w", err)
@@ -132,10 +138,13 @@ func (s *Store) Update(fn func(*Health) error) error {
 	s.mu.Lock()
 	late := s.late
 	s.mu.Unlock()
-	if !late {
+	switch {
+	case !late && judged:
 		return WriteFileAtomic(s.Path(), data, 0o600)
+	case !late:
+		return writeAndReplace(s.Path(), data, 0o600, true)
 	}
-	sync, err := replaceThenSync(s.Path(), data, 0o600)
+	sync, err := replaceThenSync(s.Path(), data, 0o600, judged)
 	if err != nil {
 		return err
 	}
@@ -145,6 +154,32 @@ func (s *Store) Update(fn func(*Health) error) error {
 	s.pending = done
 	s.mu.Unlock()
 	return nil
+}
+
+// verdict is what of a record a crash must not lose: its liveness with its timer, the circuit, and
+// a dead account's fingerprint.
+type verdict struct {
+	state, availability, reason, circuit, deadFingerprint string
+	since, retryAt, until, windowResetsAt, openUntil      int64
+	probeNeeded                                           bool
+}
+
+func unixOf(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func verdictsOf(h *Health) map[string]verdict {
+	out := make(map[string]verdict, len(h.Records))
+	for k, r := range h.Records {
+		l := r.Liveness
+		out[k] = verdict{state: l.State, availability: l.Availability, reason: l.Reason, circuit: r.Circuit.State,
+			deadFingerprint: r.DeadFingerprint, since: l.Since.UnixNano(), retryAt: unixOf(l.RetryAt), until: unixOf(l.Until),
+			windowResetsAt: unixOf(l.WindowResetsAt), openUntil: unixOf(r.Circuit.OpenUntil), probeNeeded: r.ProbeNeeded}
+	}
+	return out
 }
 
 // removeStaleTemps removes the temp files of writes that were killed before their rename. Every

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -403,5 +404,29 @@ func TestLateSyncWritesAreVisibleAtOnce(t *testing.T) {
 	}
 	if h, _ := Open(dir).Load(); h.MonthlyRuns("codex:a1", now) != 10 {
 		t.Fatalf("runs %d, want 10", h.MonthlyRuns("codex:a1", now))
+	}
+}
+
+// TestVerdictsOf: a success on a route that is live already changes no verdict (its write need not
+// sync the directory); a first success, a limit and a revival do.
+func TestVerdictsOf(t *testing.T) {
+	h := NewHealth()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	step := func(v classify.Verdict, at time.Time) bool {
+		before := verdictsOf(h)
+		apply(h, "codex:a1#codex-max", v, at)
+		return !maps.Equal(before, verdictsOf(h))
+	}
+	if !step(classify.Verdict{Class: classify.Success}, now) {
+		t.Error("a first success must count as a verdict")
+	}
+	if step(classify.Verdict{Class: classify.Success}, now.Add(time.Minute)) {
+		t.Error("a second success changed a verdict")
+	}
+	if !step(classify.Verdict{Class: classify.QuotaExhausted}, now.Add(2*time.Minute)) {
+		t.Error("a spent quota is a verdict")
+	}
+	if !step(classify.Verdict{Class: classify.Success}, now.Add(3*time.Minute)) {
+		t.Error("the success that ends a quota window is a verdict")
 	}
 }
