@@ -91,11 +91,15 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	planner := routes.NewPlanner(cfg, plan, store, routes.ExecOptions{RunOptions: app.runOptions(stateDir, notify),
 		Argv: argv, MaxAttempts: c.MaxAttempts, Wait: c.Wait, WaitMax: c.WaitMax, Nested: c.Nested})
 	defer renew.Watch(ctx, store, plan.Routes, renew.WatchDelay, nil)() // a re-login during a long child revives its account (SPEC §8.3)
+	// The run's writes are visible at once and durable by the time it ends: a failover starts the
+	// next child while the verdict is synced, and no run holds the health lock through an fsync.
+	store.SetLateSync(true)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
 	if err := store.Sync(); err != nil {
 		notify.Warn(err.Error())
 	}
+	store.SetLateSync(false)
 
 	if c.JSONReport != "" {
 		reason := ""

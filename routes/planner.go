@@ -168,15 +168,8 @@ type Planner struct {
 }
 
 // NewPlanner prepares a planner for one exec run.
-//
-// A store that can (state.LateSyncer) is switched to late sync: a failover starts the next child while
-// the verdict is synced, and no run holds the health lock through an fsync. The caller calls its Sync
-// before exiting, so every write is durable by then.
 func NewPlanner(cfg *config.Config, plan *Plan, store state.Backend, opts ExecOptions) *Planner {
 	opts.Defaults()
-	if ls, ok := store.(state.LateSyncer); ok {
-		ls.SetLateSync(true)
-	}
 	return &Planner{cfg: cfg, plan: plan, store: store, opts: opts, rec: NewRecorder(store, opts.StateDir, plan, opts.Notify),
 		tried: map[string]bool{}, skipProv: map[string]bool{}, matchers: map[string]*classify.Matcher{},
 		last: map[string]string{}, credErr: map[string]*inject.CredentialError{}, running: map[int]*Attempt{},

@@ -141,7 +141,12 @@ func (s *Store) Apply(_ context.Context, ops ...Op) error {
 }
 
 // AppendEvent implements Backend: the store's own events log.
-func (s *Store) AppendEvent(_ context.Context, ev Event) error { return AppendEvent(s.dir, ev) }
+func (s *Store) AppendEvent(_ context.Context, ev Event) error {
+	if s.appendLate(ev) {
+		return nil
+	}
+	return AppendEvent(s.dir, ev)
+}
 
 // LockAccount implements Backend: the store's own lock files.
 func (s *Store) LockAccount(ctx context.Context, provider, account string, wait bool) (*Lock, error) {
@@ -149,10 +154,3 @@ func (s *Store) LockAccount(ctx context.Context, provider, account string, wait 
 }
 
 var _ Backend = (*Store)(nil)
-
-// LateSyncer is a Backend whose writes may be made durable after they are visible
-// (Store.SetLateSync): what exec uses between a failed attempt and the next one.
-type LateSyncer interface {
-	SetLateSync(on bool)
-	Sync() error
-}

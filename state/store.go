@@ -23,13 +23,20 @@ type Store struct {
 	warnings []string
 	late     bool       // SetLateSync: writes are made durable after they are visible
 	pending  chan error // the background sync of the last late write; nil when none
+
+	// Late events wait in events for one writer goroutine, which closes evDone when it has written
+	// them all; evErr keeps what it could not write, for Sync.
+	events []Event
+	evDone chan struct{}
+	evErr  error
 }
 
 // SetLateSync makes the following writes replace the store first and fsync in the background, until
 // it is turned off. exec runs this way: a failover starts the next child while the verdict that made
 // it start is synced (concurrent runs see the verdict at once, since the file is replaced), and no run
-// holds the health lock through an fsync. The next durable write, and Sync, wait for the background
-// sync; exec calls Sync before it exits. On Windows writes stay durable.
+// holds the health lock through an fsync. Events are appended by a writer goroutine, in order. The
+// next durable write waits for the background sync, and Sync for that and the events; exec calls
+// Sync before it exits. On Windows writes stay durable.
 func (s *Store) SetLateSync(on bool) {
 	s.mu.Lock()
 	s.late = on && runtime.GOOS != "windows"
@@ -39,13 +46,63 @@ func (s *Store) SetLateSync(on bool) {
 // Sync waits until every write so far is durable, and returns the error of a late write's sync.
 func (s *Store) Sync() error {
 	s.mu.Lock()
-	p := s.pending
+	p, evDone := s.pending, s.evDone
 	s.pending = nil
 	s.mu.Unlock()
-	if p == nil {
-		return nil
+	var err error
+	if p != nil {
+		err = <-p
 	}
-	return <-p
+	if evDone != nil {
+		<-evDone
+		s.mu.Lock()
+		err = errors.Join(err, s.evErr)
+		s.evErr = nil
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// appendLate queues ev for the event writer, starting it when none runs. It reports false when the
+// store is not in late mode.
+func (s *Store) appendLate(ev Event) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.late {
+		return false
+	}
+	if ev.Ts.IsZero() {
+		ev.Ts = time.Now() // when it happened, not when the writer gets to it
+	}
+	s.events = append(s.events, ev)
+	if s.evDone == nil {
+		s.evDone = make(chan struct{})
+		go s.writeEvents(s.evDone)
+	}
+	return true
+}
+
+// writeEvents appends the queued events in order until none is left.
+func (s *Store) writeEvents(done chan struct{}) {
+	defer close(done)
+	for {
+		s.mu.Lock()
+		evs := s.events
+		s.events = nil
+		if len(evs) == 0 {
+			s.evDone = nil
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		for _, ev := range evs {
+			if err := AppendEvent(s.dir, ev); err != nil {
+				s.mu.Lock()
+				s.evErr = errors.Join(s.evErr, err)
+				s.mu.Unlock()
+			}
+		}
+	}
 }
 
 // Open returns the store of dir. Nothing is read or created until Load or Update.

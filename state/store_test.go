@@ -392,8 +392,22 @@ func TestLateSyncWritesAreVisibleAtOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	for i := range 50 {
+		if err := s.AppendEvent(t.Context(), Event{Kind: KindExecAttempt, Provider: "codex", Account: "a1", Fields: map[string]any{"attempt": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
+	}
+	evs, err := ReadEvents(dir, 0)
+	if err != nil || len(evs) != 50 {
+		t.Fatalf("after Sync: %d events, %v", len(evs), err)
+	}
+	for i, ev := range evs {
+		if n, _ := ev.Fields["attempt"].(float64); int(n) != i {
+			t.Fatalf("event %d is attempt %v: late events must keep their order", i, ev.Fields["attempt"])
+		}
 	}
 	s.SetLateSync(false)
 	if err := s.Apply(t.Context(), CountRun{AccountKey: "codex:a1", At: now}); err != nil {
