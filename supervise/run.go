@@ -167,9 +167,16 @@ func startAndReap(cmd *exec.Cmd, waitCh chan struct{}) (*procGroup, error) {
 			started <- start{err: err}
 			return
 		}
+		// The reaping is another goroutine's, and this one parks until it is done: a goroutine that
+		// blocks in wait(2) holds its P until sysmon takes it back (up to milliseconds), and the
+		// caller, woken by the send below, would wait that long to run; a parked locked goroutine
+		// hands its P over at once.
+		go func() {
+			_ = cmd.Wait()
+			close(waitCh)
+		}()
 		started <- start{g: newProcGroup(cmd.Process)}
-		_ = cmd.Wait()
-		close(waitCh)
+		<-waitCh
 	}()
 	st := <-started
 	return st.g, st.err
