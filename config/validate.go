@@ -564,6 +564,9 @@ func (v *validator) probe(path string, p providers.Probe) {
 			v.add(keyPath(path, "budget"), "a probe may not have budget %q: probes run unattended and must not change anything", p.Budget)
 		}
 	}
+	if p.Tests != "" && !slices.Contains(providers.ProbeTests, p.Tests) {
+		v.add(keyPath(path, "tests"), "unknown value %q (want %s: what a success of the probe proves)", p.Tests, strings.Join(providers.ProbeTests, " or "))
+	}
 	v.noTokens(keyPath(path, "url"), p.URL)
 	v.noTokens(keyPath(path, "body"), p.Body)
 	v.placeholders(keyPath(path, "body"), p.Body)

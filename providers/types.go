@@ -182,4 +182,21 @@ type Probe struct {
 	HintHeader       string   `json:"hint_header,omitempty"`
 	HintBody         bool     `json:"hint_body,omitempty"`
 	Budget           string   `json:"budget,omitempty"`
+	// Tests is what a success of the probe proves (ProbeTestsQuota, ProbeTestsLogin; "" is login).
+	Tests string `json:"tests,omitempty"`
 }
+
+// What a probe tests. A success clears only what it tested: a quota probe (a real request of the
+// capability, spending its quota) ends a rate-limit or quota window at once; a login probe (`claude
+// auth status`, GET /user) proves the login and leaves every window in place, since a false or stale
+// limit notice is corrected only by a request that would have hit the limit.
+const (
+	ProbeTestsQuota = "quota"
+	ProbeTestsLogin = "login"
+)
+
+// ProbeTests lists the values of Probe.Tests.
+var ProbeTests = []string{ProbeTestsQuota, ProbeTestsLogin}
+
+// TestsQuota reports whether a success of the probe proves the capability's quota.
+func (p Probe) TestsQuota() bool { return p.Tests == ProbeTestsQuota }

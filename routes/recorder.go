@@ -67,8 +67,10 @@ func (rec *Recorder) Verdict(ctx context.Context, r Route, v classify.Verdict, e
 	if v.Class == classify.Dead && ev.Fingerprint == "" {
 		ev.Fingerprint = credentialFingerprint(r)
 	}
+	// A probe's success clears only what the probe tested (providers.Probe.Tests).
+	loginOnly := v.Source == classify.SourceProbe && !r.ProbeTestsQuota()
 	ops := append(also, state.MarkVerdict{AccountKey: r.AccountKey(), RouteKey: r.Key(), Verdict: v, Evidence: ev,
-		At: now, Scoring: rec.Scoring})
+		At: now, Scoring: rec.Scoring, LoginOnly: loginOnly})
 	err := rec.Store.Apply(ctx, ops...)
 	if err != nil {
 		rec.warn("health store: %v", err)

@@ -56,6 +56,13 @@ func (r Route) Key() string {
 // AccountKey is provider:account.
 func (r Route) AccountKey() string { return omux.Account(r.Provider, r.Account).String() }
 
+// ProbeTestsQuota reports whether the route's probe is a real request of its capability, whose
+// success proves its quota (providers.Probe.Tests); false when it has no probe.
+func (r Route) ProbeTestsQuota() bool {
+	c, ok := r.Def.Capability(r.Capability)
+	return ok && c.Probe != nil && c.Probe.TestsQuota()
+}
+
 // Plan is the resolved set of candidate routes for one command.
 type Plan struct {
 	// Profile is the profile's name, "" when routes came from a provider.

@@ -45,9 +45,16 @@ type MarkVerdict struct {
 	Evidence             Evidence
 	At                   time.Time
 	Scoring              Scoring
+	// LoginOnly says a success proved the login, not the route's quota (a login or status probe):
+	// it revives a dead account but leaves a window or degradation on the route (Health.ProveLogin).
+	LoginOnly bool
 }
 
 func (m MarkVerdict) apply(h *Health) bool {
+	if m.LoginOnly && m.Verdict.Class == classify.Success {
+		h.ProveLogin(m.AccountKey, m.RouteKey, m.Verdict, m.Evidence, m.At, m.Scoring)
+		return true
+	}
 	h.ApplyVerdict(m.AccountKey, m.RouteKey, m.Verdict, m.Evidence, m.At, m.Scoring)
 	return true
 }

@@ -396,6 +396,31 @@ func (h *Health) ApplyVerdict(accountKey, routeKey string, v classify.Verdict, e
 	}
 }
 
+// ProveLogin records a success that proved only the login (a status probe): dead or unconfirmed
+// evidence on the account key is cleared, and the route is marked live only when it is not waiting
+// out a window or a degradation, which only a request of the capability itself may end. CLIs print
+// false limit notices, and a stale reset keeps a usable account out of rotation; a login check is no
+// proof either way.
+func (h *Health) ProveLogin(accountKey, routeKey string, v classify.Verdict, ev Evidence, now time.Time, sc Scoring) {
+	if a := h.Records[accountKey]; a != nil && (a.Liveness.State == StateDead || a.ProbeNeeded) {
+		h.Apply(accountKey, v, ev, now, sc)
+		a.Score = StartScore
+	}
+	if rt := h.Records[routeKey]; routeKey == accountKey || rt != nil && rt.waiting() {
+		return
+	}
+	h.Apply(routeKey, v, ev, now, sc)
+}
+
+// waiting reports whether the record holds a state that ends by a timer or a real request: a rate
+// limit, spent quota, cooldown or degradation (expired or not: an expired window still wants a
+// request to confirm it), or an open circuit.
+func (r *Record) waiting() bool {
+	l := r.Liveness
+	return l.State == StateDegraded || l.State == StateLive && l.Availability != "" && l.Availability != Available ||
+		r.Circuit.State != "" && r.Circuit.State != CircuitClosed
+}
+
 // Status is the recorded health of one route at an instant, as planners see it.
 type Status struct {
 	Selectable bool

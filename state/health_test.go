@@ -462,3 +462,24 @@ func TestHasRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestProveLogin: a login check revives a dead account and confirms an unrecorded or live route, but
+// leaves a route's window and degradation to a request of the capability itself.
+func TestProveLogin(t *testing.T) {
+	h := NewHealth()
+	ok := classify.Verdict{Class: classify.Success, Source: classify.SourceProbe}
+	apply(h, acc, classify.Verdict{Class: classify.Dead, Reason: classify.TokenRevoked}, t0)
+	apply(h, route, classify.Verdict{Class: classify.RateLimited}, t0)
+	h.ProveLogin(acc, route, ok, Evidence{}, t0.Add(time.Second), DefaultScoring())
+	if st := h.Status(acc, route, t0.Add(2*time.Second)); st.SkipReason != RateLimited {
+		t.Fatalf("after a login check: %+v, want the route still rate_limited", st)
+	}
+	if a := h.Records[acc]; a.Liveness.State != StateLive {
+		t.Fatalf("the dead account was not revived: %+v", a.Liveness)
+	}
+	other := "codex:a1#other"
+	h.ProveLogin(acc, other, ok, Evidence{}, t0.Add(time.Second), DefaultScoring())
+	if r := h.Records[other]; r == nil || r.Liveness.State != StateLive || r.Successes != 1 {
+		t.Fatalf("an unrecorded route is confirmed by a login check: %+v", r)
+	}
+}

@@ -222,6 +222,28 @@ func probeOne(ctx context.Context, cfg *config.Config, plan *routes.Plan, rec *r
 	recordProbe(ctx, rec, r, pr, v, &ev, now, decision)
 }
 
+// windowOf is the window (rate_limited, quota_exhausted, cooldown, degraded, circuit_open, or an
+// expired one: revalidation_needed) r waits out now, "" when none.
+func windowOf(ctx context.Context, rec *routes.Recorder, r routes.Route, now time.Time) string {
+	if rec.Store == nil {
+		return ""
+	}
+	h, err := rec.Store.Snapshot(ctx)
+	if err != nil || h == nil {
+		return ""
+	}
+	st := h.Status(r.AccountKey(), r.Key(), now)
+	switch {
+	case st.SkipReason == state.SkipDead:
+		return ""
+	case st.SkipReason != "":
+		return st.SkipReason
+	case st.RevalidationNeeded:
+		return "revalidation_needed"
+	}
+	return ""
+}
+
 // recordProbe records a probe's verdict (SPEC §4.2; dead on the account key, the rest on the route
 // key) with its evidence, and writes a route_verdict event. A child_failure verdict (a rule that
 // calls the answer the user's own failure) records nothing against the route.
@@ -253,6 +275,18 @@ func recordProbe(ctx context.Context, rec *routes.Recorder, r routes.Route, pr *
 	}
 	if se.RetryAfterS > 0 {
 		fields["retry_after_s"] = se.RetryAfterS
+	}
+	fields["tests"] = providers.ProbeTestsLogin
+	if r.ProbeTestsQuota() {
+		fields["tests"] = providers.ProbeTestsQuota
+	}
+	if v.Class == classify.Success {
+		// Say what became of a window the route was waiting out: a quota probe ends it, a login
+		// probe leaves it (SPEC §5.5: a limit learned from output is only corrected by a request).
+		if w := windowOf(ctx, rec, r, now); w != "" {
+			fields["window"] = w
+			fields["window_cleared"] = r.ProbeTestsQuota()
+		}
 	}
 	rec.Verdict(ctx, r, v, se, now)
 	rec.Event(ctx, r, state.Event{Ts: now, Kind: state.KindRouteVerdict, Outcome: string(v.Class), Reason: string(v.Reason), Fields: fields})
