@@ -68,11 +68,21 @@ const lockPollInterval = 10 * time.Millisecond
 // pass a 30 s ctx; the error then wraps ErrLockTimeout); without wait a held lock returns *HeldError
 // at once. The holder's start time and pid are written into the file so a contender can report them.
 func LockAccount(ctx context.Context, dir, provider, account string, wait bool) (*Lock, error) {
-	key := omux.Account(provider, account).String()
+	return lockHeld(ctx, dir, AccountLockPath(dir, provider, account), omux.Account(provider, account).String(), wait)
+}
+
+// LockDaemon takes the state dir's daemon lock without waiting: one `daemon run` per state dir. A
+// second gets a *HeldError (Account "daemon") with the first one's pid and start.
+func LockDaemon(dir string) (*Lock, error) {
+	return lockHeld(context.Background(), dir, filepath.Join(LocksDir(dir), "daemon.lock"), "daemon", false)
+}
+
+// lockHeld takes the lock file at path, which records its holder (start time and pid) for the
+// contenders' messages.
+func lockHeld(ctx context.Context, dir, path, key string, wait bool) (*Lock, error) {
 	if err := EnsureDir(dir); err != nil {
 		return nil, err
 	}
-	path := AccountLockPath(dir, provider, account)
 	f, err := openStateFile(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
