@@ -96,10 +96,10 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	store.SetLateSync(true)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
+	store.SetLateSync(false) // first: a revive the watch makes from here on is durable itself
 	if err := store.Sync(); err != nil {
 		notify.Warn(err.Error())
 	}
-	store.SetLateSync(false)
 
 	if c.JSONReport != "" {
 		reason := ""

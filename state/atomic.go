@@ -29,6 +29,11 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // machine crash may leave the old file, or an empty one, which Load moves aside; a killed process
 // loses nothing, since the kernel holds the written pages.
 func replaceThenSync(path string, data []byte, perm os.FileMode, dir bool) (sync func() error, err error) {
+	// The file being replaced was synced (every write syncs before the next one starts): keep it
+	// under PrevPath until this one is, so that a crash in between loses only this write.
+	prev := PrevPath(path)
+	_ = os.Remove(prev)
+	_ = os.Link(path, prev)
 	if err := writeAndReplace(path, data, perm, false); err != nil {
 		return nil, err
 	}
@@ -42,15 +47,19 @@ func replaceThenSync(path string, data []byte, perm os.FileMode, dir bool) (sync
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", path, err)
 		}
-		if !dir {
-			return nil
+		if dir {
+			if err := syncDir(dirOf(path)); err != nil {
+				return fmt.Errorf("sync %s: sync dir: %w", path, err)
+			}
 		}
-		if err := syncDir(dirOf(path)); err != nil {
-			return fmt.Errorf("sync %s: sync dir: %w", path, err)
-		}
+		// Synced: the previous version is no longer the fallback.
+		_ = os.Remove(prev)
 		return nil
 	}, nil
 }
+
+// PrevPath is where replaceThenSync keeps the last synced version of path: <path>.prev.
+func PrevPath(path string) string { return path + ".prev" }
 
 func dirOf(path string) string {
 	if dir := filepath.Dir(path); dir != "" {

@@ -68,8 +68,8 @@ func (s *Store) Sync() error {
 func (s *Store) appendLate(ev Event) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.late {
-		return false
+	if !s.late && s.evDone == nil {
+		return false // while queued events are written, later ones queue behind them
 	}
 	if ev.Ts.IsZero() {
 		ev.Ts = time.Now() // when it happened, not when the writer gets to it
@@ -167,6 +167,11 @@ func (s *Store) Update(fn func(*Health) error) error {
 	if err := EnsureDir(s.dir); err != nil {
 		return fmt.Errorf("health store: %w", err)
 	}
+	// The last late write is synced before this one replaces it (its file becomes the .prev that a
+	// crash falls back to), and before the lock is taken: no one waits on an fsync behind the lock.
+	if err := s.Sync(); err != nil {
+		s.warn(fmt.Sprintf("health store: %v", err))
+	}
 	l, err := lockBlocking(s.lockPath())
 	if err != nil {
 		return fmt.Errorf("health store: %w", err)
@@ -189,17 +194,22 @@ func (s *Store) Update(fn func(*Health) error) error {
 	if err != nil {
 		return fmt.Errorf("health store: %w", err)
 	}
-	if err := s.Sync(); err != nil {
+	if err := s.Sync(); err != nil { // another goroutine's late write since the first Sync
 		s.warn(fmt.Sprintf("health store: %v", err))
 	}
 	s.mu.Lock()
 	late := s.late
 	s.mu.Unlock()
-	switch {
-	case !late && judged:
-		return WriteFileAtomic(s.Path(), data, 0o600)
-	case !late:
-		return writeAndReplace(s.Path(), data, 0o600, true)
+	if !late {
+		if judged {
+			err = WriteFileAtomic(s.Path(), data, 0o600)
+		} else {
+			err = writeAndReplace(s.Path(), data, 0o600, true)
+		}
+		if err == nil {
+			_ = os.Remove(PrevPath(s.Path())) // a durable store needs no fallback
+		}
+		return err
 	}
 	sync, err := replaceThenSync(s.Path(), data, 0o600, judged)
 	if err != nil {
@@ -268,6 +278,14 @@ func (s *Store) readRepair() (*Health, error) {
 		s.warn(fmt.Sprintf("health store %s is damaged (%v) and could not be moved aside: %v; using an empty one",
 			s.Path(), ce.err, rerr))
 		return NewHealth(), nil
+	}
+	// A crash between a late write's rename and its sync leaves the version before it here.
+	if data, err := os.ReadFile(PrevPath(s.Path())); err == nil {
+		if h, err := ParseHealth(data); err == nil && WriteFileAtomic(s.Path(), data, 0o600) == nil {
+			s.warn(fmt.Sprintf("health store %s was damaged (%v); moved it to %s and restored the version before the last write",
+				s.Path(), ce.err, filepath.Base(aside)))
+			return h, nil
+		}
 	}
 	s.warn(fmt.Sprintf("health store %s was damaged (%v); moved it to %s and started a fresh one",
 		s.Path(), ce.err, filepath.Base(aside)))

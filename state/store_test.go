@@ -444,3 +444,59 @@ func TestVerdictsOf(t *testing.T) {
 		t.Error("the success that ends a quota window is a verdict")
 	}
 }
+
+// TestLateWriteKeepsThePreviousVersion: until a late write is synced, the version before it stays
+// as health.json.prev; a store left empty by a crash in between is restored from it, not emptied;
+// once the write is synced the fallback goes.
+func TestLateWriteKeepsThePreviousVersion(t *testing.T) {
+	dir := t.TempDir()
+	s := Open(dir)
+	now := time.Now()
+	if err := s.Apply(t.Context(), CountRun{AccountKey: "codex:a1", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := s.Load()
+	h.CountRun("codex:a1", now)
+	data, err := h.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync, err := replaceThenSync(s.Path(), data, 0o600, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := ParseHealth(mustRead(t, PrevPath(s.Path())))
+	if err != nil || prev.MonthlyRuns("codex:a1", now) != 1 {
+		t.Fatalf("prev: %v, %v", prev, err)
+	}
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(PrevPath(s.Path())); !os.IsNotExist(err) {
+		t.Fatalf("the fallback outlived the sync: %v", err)
+	}
+	// Again, and this time a crash before the sync leaves an empty store.
+	if _, err := replaceThenSync(s.Path(), data, 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Path(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fresh := Open(dir)
+	h, err = fresh.Load()
+	if err != nil || h.MonthlyRuns("codex:a1", now) != 2 {
+		t.Fatalf("after the crash: %v, %v (warnings %v)", h, err, fresh.Warnings())
+	}
+	if h2, _ := Open(dir).Load(); h2.MonthlyRuns("codex:a1", now) != 2 {
+		t.Fatal("the restored version was not put back in place")
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -35,14 +35,17 @@ type replay struct {
 	// seen records what each attempt was fed, as it is fed (the run's input ring).
 	seen io.Writer
 
-	mu                             sync.Mutex
-	cond                           *sync.Cond
-	blocks                         [][]byte // blocks[i] holds the stream from base+i*replayBlock; only the last is partly filled
-	free                           [][]byte // recycled blocks
-	base                           int64    // stream offset of blocks[0]; moves only after an overflow
-	end                            int64    // bytes read so far
-	pos                            int64    // how far the current (or last) attempt was fed
-	ahead                          int64    // how far the reader may read past pos
+	mu     sync.Mutex
+	cond   *sync.Cond
+	blocks [][]byte // blocks[i] holds the stream from base+i*replayBlock; only the last is partly filled
+	free   [][]byte // recycled blocks
+	base   int64    // stream offset of blocks[0]; moves only after an overflow
+	end    int64    // bytes read so far
+	pos    int64    // how far the current (or last) attempt was fed
+	ahead  int64    // how far the reader may read past pos
+	// feeding is set while an attempt's feeder runs: the reader passes the limit only for an
+	// attempt that has been fed everything up to it and wants more.
+	feeding                        bool
 	eof, overflow, started, closed bool
 }
 
@@ -88,7 +91,25 @@ func (r *replay) space() []byte {
 	if n := r.pos + r.ahead - r.end; n < int64(len(room)) {
 		room = room[:n]
 	}
+	if n := r.limit - r.end; !r.overflow && n > 0 && n < int64(len(room)) {
+		// Read-ahead never crosses the limit by itself: the stream stays replayable for as long as
+		// the attempts have not read past it.
+		room = room[:n]
+	}
 	return room
+}
+
+// mayRead reports whether the reader may read now. Called with r.mu held.
+func (r *replay) mayRead() bool {
+	switch {
+	case r.end-r.pos >= r.ahead:
+		return false
+	case !r.overflow && r.end >= r.limit:
+		// At the limit: only an attempt that has been fed all of it and wants more takes the
+		// stream past it (and the run is then not repeatable).
+		return r.feeding && r.pos >= r.end
+	}
+	return true
 }
 
 // recycle moves the blocks the attempt has been fed past to the free list (after an overflow only).
@@ -111,7 +132,7 @@ func (r *replay) recycle() {
 func (r *replay) readLoop() {
 	for {
 		r.mu.Lock()
-		for !r.closed && r.end-r.pos >= r.ahead {
+		for !r.closed && !r.mayRead() {
 			r.cond.Wait()
 		}
 		if r.closed {
@@ -154,7 +175,7 @@ func (r *replay) feed(w *os.File) *feeder {
 	f := &feeder{r: r, w: w, done: make(chan struct{})}
 	r.mu.Lock()
 	// Each attempt starts from the first byte kept (the whole stream while it is replayable).
-	r.pos = r.base
+	r.pos, r.feeding = r.base, true
 	if !r.started {
 		r.started = true
 		go r.readLoop()
@@ -222,6 +243,9 @@ func (f *feeder) halt() {
 	f.r.mu.Unlock()
 	f.closeW()
 	<-f.done
+	f.r.mu.Lock()
+	f.r.feeding = false
+	f.r.mu.Unlock()
 }
 
 // fileInput is stdin that is a regular file: each child gets the file itself, from the offset

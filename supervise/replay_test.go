@@ -128,3 +128,29 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func sleepBriefly() { time.Sleep(5 * time.Millisecond) }
+
+// TestReplayReadAheadStaysWithinTheLimit: a child that read 4.5 MiB of a 20 MiB pipe and failed
+// leaves the run replayable: read-ahead never takes the stream past the limit by itself.
+func TestReplayReadAheadStaysWithinTheLimit(t *testing.T) {
+	in := randomStream(20 << 20)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { pw.Write(in); pw.Close() }()
+	defer pr.Close()
+	r := newReplay(pr, StdinReplayLimit, nil)
+	defer r.close()
+	if got := feedAll(t, r, 9<<19); !bytes.Equal(got, in[:len(got)]) {
+		t.Fatal("the first attempt's bytes differ")
+	}
+	time.Sleep(100 * time.Millisecond) // the reader would run ahead now, if it could
+	if !r.replayable() {
+		t.Fatal("4.5 MiB consumed of an 8 MiB limit, and not replayable")
+	}
+	// Between attempts the reader stays at the limit, so the next attempt starts at byte 0.
+	got := feedAll(t, r, 1<<20)
+	if !bytes.Equal(got, in[:1<<20]) {
+		t.Fatal("the second attempt did not start at the first byte")
+	}
+}

@@ -171,11 +171,14 @@ func startAndReap(cmd *exec.Cmd, waitCh chan struct{}) (*procGroup, error) {
 		// blocks in wait(2) holds its P until sysmon takes it back (up to milliseconds), and the
 		// caller, woken by the send below, would wait that long to run; a parked locked goroutine
 		// hands its P over at once.
+		// The group first: on Windows it opens the process by pid, which must not be reaped (and
+		// its pid reused) before.
+		g := newProcGroup(cmd.Process)
 		go func() {
 			_ = cmd.Wait()
 			close(waitCh)
 		}()
-		started <- start{g: newProcGroup(cmd.Process)}
+		started <- start{g: g}
 		<-waitCh
 	}()
 	st := <-started

@@ -16,8 +16,8 @@ import (
 // Why a daemon ticks (the snapshot's last_reason and the replan events' reason).
 const (
 	ReasonStart      = "start"
-	ReasonSchedule   = "schedule"          // the earliest wake-up or the interval came
-	ReasonConfig     = "config_changed"    // the config file was rewritten
+	ReasonSchedule   = "schedule"           // the earliest wake-up or the interval came
+	ReasonConfig     = "config_changed"     // the config file was rewritten
 	ReasonCredential = "credential_changed" // an account's credential file was rewritten
 )
 
