@@ -65,19 +65,9 @@ func (c *StayAfloatTickCmd) Run(ctx context.Context, app *App) error {
 		select {
 		case <-ctx.Done():
 			return nil // a signal ends the loop cleanly
-		case <-time.After(sleepFor(t, time.Duration(c.IntervalMS)*time.Millisecond)):
+		case <-time.After(t.Wake(time.Duration(c.IntervalMS)*time.Millisecond, time.Now())):
 		}
 	}
-}
-
-// sleepFor is how long a loop sleeps after t: until its earliest wake-up, at most interval.
-func sleepFor(t *afloat.Tick, interval time.Duration) time.Duration {
-	if t.Summary.NextTickAfter != nil {
-		if d := time.Until(*t.Summary.NextTickAfter); d < interval {
-			return max(d, 0)
-		}
-	}
-	return interval
 }
 
 // tickOptions resolves the plan and the state a tick looks at.

@@ -12,9 +12,11 @@ import (
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
-// DaemonCmd groups the daemon commands. Only `events` exists so far; it reads the local events log
-// and needs no daemon process.
+// DaemonCmd groups the daemon commands. `events` and `status` read the state dir and need no daemon
+// process; `run` is the daemon.
 type DaemonCmd struct {
+	Run    DaemonRunCmd    `cmd:"" help:"Run stay-afloat as a foreground service: tick on schedule and on config or credential changes, until SIGTERM."`
+	Status DaemonStatusCmd `cmd:"" help:"Show whether a daemon runs for this state dir, and its last tick."`
 	Events DaemonEventsCmd `cmd:"" help:"Print the newest rows of the events log (attempts, failovers, verdicts, repairs, refreshes)."`
 }
 

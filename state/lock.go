@@ -117,7 +117,16 @@ func lockHeld(ctx context.Context, dir, path, key string, wait bool) (*Lock, err
 // lock, and since when. It takes the lock for an instant when it is free; a missing lock file means
 // free.
 func IsAccountLocked(dir, provider, account string) (held bool, startedAt time.Time) {
-	f, err := openStateFile(AccountLockPath(dir, provider, account), os.O_RDWR)
+	return isHeld(AccountLockPath(dir, provider, account))
+}
+
+// IsDaemonLocked reports whether a `daemon run` holds the state dir's daemon lock, and since when.
+func IsDaemonLocked(dir string) (held bool, startedAt time.Time) {
+	return isHeld(filepath.Join(LocksDir(dir), "daemon.lock"))
+}
+
+func isHeld(path string) (held bool, startedAt time.Time) {
+	f, err := openStateFile(path, os.O_RDWR)
 	if err != nil {
 		return false, time.Time{}
 	}

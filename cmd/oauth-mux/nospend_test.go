@@ -141,6 +141,12 @@ var noSpendCommands = [][]string{
 	{"accounts", "list"},
 	{"accounts", "list", "--provider", "codex"},
 	{"daemon", "events"},
+	// Plan-only ticks, what to run next, the handoff list and the daemon status.
+	{"stay-afloat", "--once", "--profile", "all"},
+	{"stay-afloat", "--once", "--provider", "codex"},
+	{"stay-afloat", "next", "--profile", "all"},
+	{"stay-afloat", "handoffs"},
+	{"daemon", "status"},
 }
 
 // run runs one oauth-mux invocation in process and fails the test if it does not return in time

@@ -136,9 +136,7 @@ func (d *Daemon) tick(ctx context.Context, o Options, loadErr error, i int, reas
 			snap.Error = err.Error()
 		} else {
 			snap.Tick = t
-			if t.Summary.NextTickAfter != nil {
-				wait = min(max(time.Until(*t.Summary.NextTickAfter), 0), d.Interval)
-			}
+			wait = t.Wake(d.Interval, time.Now())
 		}
 	}
 	if err := d.write(snap); err != nil {

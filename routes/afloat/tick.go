@@ -109,6 +109,25 @@ func Run(ctx context.Context, o Options) (*Tick, error) {
 	return t, nil
 }
 
+// MinWake is the shortest sleep between ticks a loop takes on its own schedule (a change still wakes
+// the daemon at once): a route due now whose action keeps failing must not make the loop spin.
+const MinWake = time.Second
+
+// Wake is how long a loop sleeps after t: until the earliest wake-up, at most interval and at least
+// MinWake (or interval, when that is shorter). A plan-only loop cannot take the action a route is due
+// for, so a wake-up that has come already waits the whole interval.
+func (t *Tick) Wake(interval time.Duration, now time.Time) time.Duration {
+	next := t.Summary.NextTickAfter
+	if next == nil {
+		return interval
+	}
+	d := next.Sub(now)
+	if d <= 0 && t.ExecutionMode == ModePlanOnly {
+		return interval
+	}
+	return min(max(d, MinWake), interval)
+}
+
 // explain is route explain's view of the plan now: recorded health with re-logins shown at once
 // (metadata only; the store is not written).
 func (o Options) explain(ctx context.Context, now time.Time) (*explain.Explanation, error) {
