@@ -40,13 +40,16 @@ func (c *StayAfloatTickCmd) Run(ctx context.Context, app *App) error {
 	if c.Iterations < 0 || c.IntervalMS < 0 {
 		return usageError("--iterations and --interval-ms must be 0 or more")
 	}
+	if c.Loop && c.IntervalMS == 0 && c.Iterations == 0 {
+		return usageError("--interval-ms 0 needs --iterations: an endless loop without a pause would spin")
+	}
 	o, err := app.tickOptions(c.Selectors, c.Execute)
 	if err != nil {
 		return err
 	}
 	o.Mode = "once"
 	if c.Loop {
-		o.Mode = "loop"
+		o.Mode, o.Backoff = "loop", map[string]time.Time{}
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -224,5 +224,6 @@ func mergeProbe(base, over Probe) Probe {
 		HintHeader:       str(base.HintHeader, over.HintHeader),
 		HintBody:         base.HintBody || over.HintBody,
 		Budget:           str(base.Budget, over.Budget),
+		Tests:            str(base.Tests, over.Tests),
 	}
 }

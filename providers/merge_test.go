@@ -168,3 +168,15 @@ func TestNewCatalogAndResolve(t *testing.T) {
 		t.Error("generic is a fallback, not a listed definition, unless the config defines it")
 	}
 }
+
+// An override of one probe field keeps the rest, what the probe tests included.
+func TestMergeProbeKeepsTests(t *testing.T) {
+	base := Probe{Transport: "command", Command: []string{"codex", "exec"}, Budget: BudgetSpendProvider, Tests: ProbeTestsQuota}
+	ms := 5000
+	if got := mergeProbe(base, Probe{TimeoutMS: &ms}); got.Tests != ProbeTestsQuota || *got.TimeoutMS != 5000 {
+		t.Fatalf("merged %+v", got)
+	}
+	if got := mergeProbe(base, Probe{Tests: ProbeTestsLogin}); got.Tests != ProbeTestsLogin {
+		t.Fatalf("an override's tests: %+v", got)
+	}
+}

@@ -39,6 +39,10 @@ const (
 
 // Recheck intervals for what has no timer of its own.
 const (
+	// ActionBackoff is how long a loop leaves a route alone after it took the route's action, whatever
+	// came of it: an action that changed nothing (a probe that errs, a failing refresh) must not be
+	// taken again every tick while the other routes wait.
+	ActionBackoff   = 15 * time.Minute
 	HandoffRecheck  = 5 * time.Minute
 	RuntimeRecheck  = 5 * time.Minute
 	QuotaPoll       = 15 * time.Minute
@@ -70,6 +74,9 @@ type Route struct {
 	ScheduleReason string     `json:"schedule_reason"`
 	// Handoff is the pending handoff of this route's repair, when one is queued.
 	Handoff *state.Handoff `json:"handoff,omitempty"`
+
+	since        time.Time // when the route's recorded state began (its liveness since)
+	revalidating bool      // selectable only because a window expired
 }
 
 // Admission is explain's admission with what it was asked about.
@@ -99,7 +106,11 @@ type Summary struct {
 // phaseOf places an explained route in a phase and schedules it.
 func phaseOf(rr explain.RouteReport, now time.Time) Route {
 	r := Route{Key: rr.Key, Provider: rr.Provider, Account: rr.Account, Capability: rr.Capability,
-		Selectable: rr.Selectable, SkipReason: rr.SkipReason, Action: rr.Action}
+		Selectable: rr.Selectable, SkipReason: rr.SkipReason, Action: rr.Action,
+		revalidating: rr.Liveness.State == explain.LivenessRevalidation}
+	if rr.Liveness.Since != nil {
+		r.since = *rr.Liveness.Since
+	}
 	probe := Admission{Allowed: rr.Admission.DaemonProbe.Allowed, Reason: rr.Admission.DaemonProbe.Reason, Of: "probe"}
 	repair := Admission{Allowed: rr.Admission.DaemonRepair.Allowed, Reason: rr.Admission.DaemonRepair.Reason, Of: "repair"}
 	at := func(d time.Duration) *time.Time { t := now.Add(d).UTC(); return &t }

@@ -236,4 +236,66 @@ func TestTickHandoffQueuedOnce(t *testing.T) {
 	if h := hs.Find(id); h == nil || h.Status != state.HandoffResolved || h.ResolvedBy != "route_recovered" {
 		t.Fatalf("after recovery: %+v", h)
 	}
+	// Dead again: a new handoff. The user clears it; later ticks do not ask again until the route
+	// goes down anew.
+	w.mark("codex:a1#codex-max", classify.Verdict{Class: classify.Dead, Reason: classify.TokenRevoked}, time.Now())
+	tk = w.tick(true)
+	h := routeOf(t, tk, "codex:a1#codex-max").Handoff
+	if h == nil || h.ID == id {
+		t.Fatalf("a new death queued %+v", h)
+	}
+	if err := state.UpdateHandoffs(w.opts.StateDir, func(hs *state.Handoffs) (bool, error) {
+		x := hs.Find(h.ID)
+		x.Status, x.ResolvedBy, x.UpdatedAt = state.HandoffCleared, "user", time.Now().UTC()
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if tk = w.tick(true); routeOf(t, tk, "codex:a1#codex-max").Handoff != nil {
+		t.Fatal("a cleared handoff came back on the next tick")
+	}
+	hs, _ = state.LoadHandoffs(w.opts.StateDir)
+	if len(hs.Handoffs) != 2 {
+		t.Fatalf("%d handoffs, want 2", len(hs.Handoffs))
+	}
+}
+
+// A loop leaves a route alone for ActionBackoff after it took the route's action, whatever came of
+// it: a probe that errs (its program is missing) is not taken again on the next tick.
+func TestTickBackoffAfterAnAction(t *testing.T) {
+	w := newWorld(t, strings.Replace(strings.Replace(commandProbes, `"sh", "-c", "echo probe >> %[2]s"`, `"omux-no-such-program"`, 1), `,
+  "_url": %[1]q`, "%.0[1]s%.0[2]s", 1), "p")
+	w.opts.Backoff = map[string]time.Time{}
+	tk := w.tick(true)
+	if len(tk.Executions) != 1 || tk.Executions[0].Route != "acme:a1#chat" || tk.Executions[0].Outcome != "error" {
+		t.Fatalf("first tick: %+v", tk.Executions)
+	}
+	tk = w.tick(true)
+	if len(tk.Executions) != 1 || tk.Executions[0].Route != "acme:a2#chat" {
+		t.Fatalf("second tick took %+v, want a2's probe (a1 rests)", tk.Executions)
+	}
+	a1 := routeOf(t, tk, "acme:a1#chat")
+	if a1.NextTickAfter == nil || a1.NextTickAfter.Before(time.Now().Add(ActionBackoff-time.Minute)) {
+		t.Fatalf("a1's schedule during its rest: %+v", a1.NextTickAfter)
+	}
+	if tk = w.tick(true); tk.Executed {
+		t.Fatalf("third tick took %+v while both rest", tk.Executions)
+	}
+	if tk.Wake(time.Hour, time.Now()) < ActionBackoff-time.Minute {
+		t.Fatalf("the loop would wake after %v while both routes rest", tk.Wake(time.Hour, time.Now()))
+	}
+}
+
+// An expired window wants a request of the capability; a login probe cannot confirm it, so the
+// route waits for its next run instead of being probed again and again.
+func TestTickExpiredWindowNotProbedByLogin(t *testing.T) {
+	w := newWorld(t, strings.Replace(strings.Replace(commandProbes, `, "tests": "quota"`, ``, 1), `,
+  "_url": %[1]q`, "%.0[1]s", 1), "p")
+	past := time.Now().Add(-time.Minute)
+	w.mark("acme:a1#chat", classify.Verdict{Class: classify.QuotaExhausted, ResetAt: &past}, time.Now().Add(-time.Hour))
+	w.mark("acme:a2#chat", classify.Verdict{Class: classify.Success}, time.Now())
+	tk := w.tick(true)
+	if r := routeOf(t, tk, "acme:a1#chat"); r.Phase != PhaseObserve || r.ScheduleReason != ScheduleQuotaPoll || tk.Executed {
+		t.Fatalf("expired window with a login probe: %+v, executed %v", r, tk.Executed)
+	}
 }

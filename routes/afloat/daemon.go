@@ -76,6 +76,15 @@ type Daemon struct {
 // with a final snapshot (running false) and returns nil when ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
 	lock, err := state.LockDaemon(d.StateDir)
+	for try := 0; err != nil && try < 5; try++ {
+		// `daemon status` takes the lock for an instant to test it: retry briefly before giving up.
+		var held *state.HeldError
+		if !errors.As(err, &held) || held.PID != 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+		lock, err = state.LockDaemon(d.StateDir)
+	}
 	if err != nil {
 		return err
 	}
@@ -88,6 +97,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			stopWatch()
 		}
 	}()
+	backoff := map[string]time.Time{}
+	cfgPrint := state.Fingerprint(d.ConfigPath)
 	opts, loadErr := d.Load()
 	reason := ReasonStart
 	for i := 0; ; i++ {
@@ -96,7 +107,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 				stopWatch()
 			}
 			stopWatch, snap.Watch = d.watch(ctx, opts, loadErr == nil, changed)
+			if fp := state.Fingerprint(d.ConfigPath); fp != cfgPrint {
+				// Rewritten between the load and the watch: the watch did not see it.
+				cfgPrint = fp
+				select {
+				case changed <- ReasonConfig:
+				default:
+				}
+			}
 		}
+		opts.Backoff = backoff
 		wait := d.tick(ctx, opts, loadErr, i, reason, snap)
 		if i == 0 && d.Ready != nil {
 			d.Ready()
@@ -113,6 +133,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			timer.Stop()
 			d.event(ctx, opts, reason)
 			if reason == ReasonConfig {
+				cfgPrint = state.Fingerprint(d.ConfigPath)
 				opts, loadErr = d.Load()
 			}
 			continue

@@ -65,6 +65,9 @@ type Options struct {
 	// Mode names the caller in the tick (once, loop, daemon); Index is the tick's number.
 	Mode  string
 	Index int
+	// Backoff, kept by a loop across its ticks, holds until when each route's action rests after the
+	// loop took it (ActionBackoff). nil: a lone tick.
+	Backoff map[string]time.Time
 }
 
 func (o Options) now() time.Time {
@@ -88,16 +91,16 @@ func Run(ctx context.Context, o Options) (*Tick, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs := phases(e, now)
+	rs := o.phases(e, now)
 	if o.Execute {
-		if x, ok := o.executeOne(ctx, rs); ok {
+		if x, ok := o.executeOne(ctx, rs, now); ok {
 			t.Executed = true
 			t.Executions = append(t.Executions, x)
 			now = o.now()
 			if e, err = o.explain(ctx, now); err != nil {
 				return nil, err
 			}
-			rs = phases(e, now)
+			rs = o.phases(e, now)
 		}
 	}
 	if err := o.handoffs(ctx, rs, now); err != nil {
@@ -117,15 +120,18 @@ const MinWake = time.Second
 // MinWake (or interval, when that is shorter). A plan-only loop cannot take the action a route is due
 // for, so a wake-up that has come already waits the whole interval.
 func (t *Tick) Wake(interval time.Duration, now time.Time) time.Duration {
-	next := t.Summary.NextTickAfter
-	if next == nil {
-		return interval
+	wake := interval
+	for _, r := range t.Routes {
+		if r.NextTickAfter == nil {
+			continue
+		}
+		d := r.NextTickAfter.Sub(now)
+		if d <= 0 && t.ExecutionMode == ModePlanOnly {
+			continue // due for an action this loop does not take
+		}
+		wake = min(wake, max(d, MinWake))
 	}
-	d := next.Sub(now)
-	if d <= 0 && t.ExecutionMode == ModePlanOnly {
-		return interval
-	}
-	return min(max(d, MinWake), interval)
+	return wake
 }
 
 // explain is route explain's view of the plan now: recorded health with re-logins shown at once
@@ -140,19 +146,35 @@ func (o Options) explain(ctx context.Context, now time.Time) (*explain.Explanati
 	return explain.Explain(o.Config, o.Plan, h, explain.ExplainOptions{Getenv: getenv, StateDir: o.StateDir, Now: now}), nil
 }
 
-func phases(e *explain.Explanation, now time.Time) []Route {
+// phases places every route; what the loop did lately and what a probe can prove adjust the schedule.
+func (o Options) phases(e *explain.Explanation, now time.Time) []Route {
 	rs := make([]Route, 0, len(e.Routes))
 	for _, rr := range e.Routes {
-		rs = append(rs, phaseOf(rr, now))
+		r := phaseOf(rr, now)
+		if route, ok := o.route(r.Key); ok && r.Phase == PhaseProbe && r.revalidating && !route.ProbeTestsQuota() {
+			// Only a request of the capability can confirm an expired window; a login probe cannot,
+			// and would be repeated for nothing. The route's next run confirms it.
+			r.Phase, r.NextTickAfter, r.ScheduleReason = PhaseObserve, after(now, QuotaPoll), ScheduleQuotaPoll
+		}
+		if until, ok := o.Backoff[r.Key]; ok && until.After(now) && r.NextTickAfter != nil && r.NextTickAfter.Before(until) {
+			u := until.UTC()
+			r.NextTickAfter = &u
+		}
+		rs = append(rs, r)
 	}
 	return rs
 }
 
+func after(now time.Time, d time.Duration) *time.Time { t := now.Add(d).UTC(); return &t }
+
 // executeOne takes the first executable route's action: a probe, or oauth-mux's own refresh.
-func (o Options) executeOne(ctx context.Context, rs []Route) (Execution, bool) {
+func (o Options) executeOne(ctx context.Context, rs []Route, now time.Time) (Execution, bool) {
 	for _, r := range rs {
-		if !r.executable() {
+		if !r.executable() || o.Backoff[r.Key].After(now) {
 			continue
+		}
+		if o.Backoff != nil {
+			o.Backoff[r.Key] = now.Add(ActionBackoff)
 		}
 		route, ok := o.route(r.Key)
 		if !ok {
@@ -221,14 +243,19 @@ func (o Options) handoffs(ctx context.Context, rs []Route, now time.Time) error 
 	var queued, resolved []state.Handoff
 	err := state.UpdateHandoffs(o.StateDir, func(hs *state.Handoffs) (bool, error) {
 		changed := false
-		need := map[string]bool{}
+		recovered := map[string]bool{}
 		for i := range rs {
 			r := &rs[i]
+			if r.Selectable {
+				recovered[r.Key] = true
+			}
 			if !needsPerson(*r) {
 				continue
 			}
-			need[r.Key+"\x00"+r.Action.Kind] = true
 			h := hs.PendingFor(r.Key, r.Action.Kind)
+			if h == nil && dismissed(hs, *r) {
+				continue // the user cleared or resolved it since the route went down: not again
+			}
 			if h == nil {
 				hs.Handoffs = append(hs.Handoffs, state.Handoff{ID: state.HandoffID(r.Key, r.Action.Kind, now), Route: r.Key,
 					Kind: r.Action.Kind, Command: repairCommand(*r), Reason: r.Action.Why, Status: state.HandoffQueued,
@@ -241,7 +268,9 @@ func (o Options) handoffs(ctx context.Context, rs []Route, now time.Time) error 
 		}
 		for i := range hs.Handoffs {
 			h := &hs.Handoffs[i]
-			if h.Pending() && !need[h.Route+"\x00"+h.Kind] && o.inPlan(h.Route) {
+			// Resolved only by a route that works again, not by one that merely needs something
+			// else now (its runtime, a repair in progress).
+			if h.Pending() && recovered[h.Route] {
 				h.Status, h.ResolvedBy, h.UpdatedAt = state.HandoffResolved, "route_recovered", now.UTC()
 				resolved, changed = append(resolved, *h), true
 			}
@@ -257,9 +286,15 @@ func (o Options) handoffs(ctx context.Context, rs []Route, now time.Time) error 
 	return err
 }
 
-func (o Options) inPlan(key string) bool {
-	_, ok := o.route(key)
-	return ok
+// dismissed reports whether the user cleared or resolved a handoff of r's repair after r went
+// down: asking again would undo their answer.
+func dismissed(hs *state.Handoffs, r Route) bool {
+	for _, h := range hs.Handoffs {
+		if h.Route == r.Key && h.Kind == r.Action.Kind && h.ResolvedBy == "user" && !h.UpdatedAt.Before(r.since) {
+			return true
+		}
+	}
+	return false
 }
 
 func (o Options) handoffEvent(ctx context.Context, h state.Handoff, outcome string) {
