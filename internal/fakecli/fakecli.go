@@ -34,7 +34,8 @@
 // (FAKECLI_CODEX_SCRIPT, …) or FAKECLI_SCRIPT; the file fakecli.script in its config dir
 // (CODEX_HOME, CLAUDE_CONFIG_DIR, GH_CONFIG_DIR, COPILOT_HOME, GEMINI_CLI_HOME), which is how a script gives each
 // account its own behaviour; its arguments when the first is a step keyword; else it prints
-// "<name> ok" and exits 0.
+// "<name> ok" and exits 0. The codex stand-in answers `login status` and `login [--device-auth]`
+// itself, from auth.json in CODEX_HOME, unless a FAKECLI_*_SCRIPT says otherwise.
 package fakecli
 
 import (
@@ -118,6 +119,9 @@ func (r *runner) standIn(name, dirEnv string) error {
 			return r.runScript(file)
 		}
 	}
+	if name == "codex" && len(r.args) > 0 && r.args[0] == "login" {
+		return r.codexLogin()
+	}
 	if dir := r.getenv(dirEnv); dir != "" {
 		file := dir + "/fakecli.script"
 		if _, err := os.Stat(file); err == nil {
@@ -129,6 +133,36 @@ func (r *runner) standIn(name, dirEnv string) error {
 	}
 	_, err := fmt.Fprintf(r.stdout, "%s ok\n", name)
 	return err
+}
+
+// codexLogin is `codex login status` and `codex login [--device-auth]` as codex-cli 0.147 behaves
+// (openai/codex codex-rs/cli/src/login.rs; measured 2026: "Logged in using ChatGPT" exit 0, "Not
+// logged in" on stderr exit 1): logged in means auth.json in CODEX_HOME. A login writes it, unless
+// CODEX_HOME holds a file login-fails (a cancelled device flow: exit 1, nothing written).
+func (r *runner) codexLogin() error {
+	home := r.getenv("CODEX_HOME")
+	auth := home + "/auth.json"
+	if len(r.args) > 1 && r.args[1] == "status" {
+		if _, err := os.Stat(auth); err == nil && home != "" {
+			return writeln(r.stdout, "Logged in using ChatGPT")
+		}
+		_ = writeln(r.stderr, "Not logged in")
+		return exitError{1}
+	}
+	if len(r.args) > 1 && r.args[1] == "--device-auth" {
+		_ = writeln(r.stderr, "Follow these steps to sign in with ChatGPT using device code authorization:")
+		_ = writeln(r.stderr, "1. Open this link in your browser and sign in to your account\n   https://auth.openai.com/codex/device")
+		_ = writeln(r.stderr, "2. Enter this one-time code (expires in 15 minutes)\n   FAKE-CODE")
+	}
+	if _, err := os.Stat(home + "/login-fails"); err == nil || home == "" {
+		_ = writeln(r.stderr, "Error logging in: device code expired")
+		return exitError{1}
+	}
+	tokens := `{"OPENAI_API_KEY": null, "tokens": {"id_token": "fake-id", "access_token": "fake-login-at", "refresh_token": "fake-login-rt", "account_id": "fake"}, "last_refresh": "2026-12-02T00:00:00Z"}`
+	if err := writeWhole(auth, tokens+"\n"); err != nil {
+		return err
+	}
+	return writeln(r.stderr, "Successfully logged in")
 }
 
 // step is one fakecli action; nargs is how many arguments it takes, -1 for "every following argument

@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/routes/codexflow"
+	"github.com/oauth-mux/oauth-mux/routes/explain"
+	"github.com/oauth-mux/oauth-mux/routes/repair"
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// CodexCmd groups the Codex subscription flows: one CODEX_HOME per ChatGPT account.
+type CodexCmd struct {
+	BootstrapDirs  CodexBootstrapDirsCmd  `cmd:"" name:"bootstrap-dirs" help:"Make each codex account's CODEX_HOME (0700)."`
+	Login          CodexLoginCmd          `cmd:"" help:"Run 'codex login' for an account with its CODEX_HOME (the terminal is yours)."`
+	LoginDevice    CodexLoginDeviceCmd    `cmd:"" name:"login-device" help:"Run 'codex login --device-auth' for an account (a code to enter on any device)."`
+	LoginStatus    CodexLoginStatusCmd    `cmd:"" name:"login-status" help:"Ask 'codex login status' of one account, or of all (no spend)."`
+	LoginStatusAll CodexLoginStatusAllCmd `cmd:"" name:"login-status-all" help:"Ask 'codex login status' of every codex account (no spend)."`
+}
+
+// codexAccounts are the config's codex accounts (only one when named).
+func (a *App) codexAccounts(only string) ([]codexflow.Account, string, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, "", err
+	}
+	dir := state.Dir(a.Getenv)
+	accts, err := codexflow.Accounts(cfg, dir, only)
+	if err != nil {
+		return nil, "", Errorf(omux.ExitGeneral, []string{"list them with: oauth-mux accounts list --provider codex"}, "%v", err)
+	}
+	return accts, dir, nil
+}
+
+// CodexBootstrapDirsCmd is `codex bootstrap-dirs`.
+type CodexBootstrapDirsCmd struct{}
+
+// Run makes the dirs; exit 1 when one could not be made.
+func (c CodexBootstrapDirsCmd) Run(app *App) error {
+	accts, _, err := app.codexAccounts("")
+	if err != nil {
+		return err
+	}
+	res := codexflow.BootstrapDirs(accts)
+	failed := 0
+	for _, r := range res {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, struct {
+			Dirs []codexflow.DirResult `json:"dirs"`
+		}{res}); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range res {
+			what := "exists"
+			switch {
+			case r.Error != "":
+				what = "error: " + r.Error
+			case r.Created:
+				what = "created"
+			}
+			fmt.Fprintf(app.Stdio.Out, "%s  CODEX_HOME=%s  %s %s\n", r.Key, r.CodexHome, what, r.Mode)
+		}
+	}
+	if failed > 0 {
+		return Exit(omux.ExitGeneral)
+	}
+	return nil
+}
+
+// CodexLoginCmd is `codex login|login-device [ACCOUNT]`.
+type CodexLoginCmd struct {
+	Account string `arg:"" optional:"" help:"The account (default: the only codex account)."`
+}
+
+// CodexLoginDeviceCmd is `codex login-device [ACCOUNT]`.
+type CodexLoginDeviceCmd struct {
+	Account string `arg:"" optional:"" help:"The account (default: the only codex account)."`
+}
+
+// Run logs one account in with the device flow.
+func (c *CodexLoginDeviceCmd) Run(ctx context.Context, app *App) error {
+	return codexLogin(ctx, app, c.Account, true)
+}
+
+// Run logs one account in with the real codex, the terminal inherited, under the account lock.
+func (c *CodexLoginCmd) Run(ctx context.Context, app *App) error {
+	return codexLogin(ctx, app, c.Account, false)
+}
+
+func codexLogin(ctx context.Context, app *App, account string, device bool) error {
+	accts, _, err := app.codexAccounts(account)
+	if err != nil {
+		return err
+	}
+	if len(accts) > 1 {
+		return Errorf(omux.ExitUsage, []string{"name one: oauth-mux codex login ACCOUNT"}, "%d codex accounts: say which to log in", len(accts))
+	}
+	dir, store, err := app.State()
+	if err != nil {
+		return err
+	}
+	cfg, _ := app.Config()
+	r := codexflow.Login(ctx, accts[0], device, codexflow.LoginOptions{Config: cfg, Store: store, StateDir: dir, Env: app.Env,
+		Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: app.Stdio.Err, JSONOut: app.JSON, Notify: app.notices()})
+	a := accts[0]
+	kind := "codex_login"
+	if device {
+		kind = "codex_login_device"
+	}
+	ev := repair.Event("", &explain.RouteReport{Provider: a.Provider, Account: a.Account,
+		Action: explain.Action{Kind: kind, Budget: "interactive", Interactive: true, Mutating: true}}, true, r, time.Now())
+	_ = store.AppendEvent(ctx, ev)
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, r); err != nil {
+			return err
+		}
+	} else if r.ExitCode == 0 {
+		fmt.Fprintln(app.Stdio.Out, r.Message)
+	}
+	if r.ExitCode != 0 {
+		if app.JSON {
+			return Exit(r.ExitCode)
+		}
+		return Errorf(r.ExitCode, nil, "%s", r.Message)
+	}
+	return nil
+}
+
+// CodexLoginStatusCmd is `codex login-status [ACCOUNT]`.
+type CodexLoginStatusCmd struct {
+	Account string `arg:"" optional:"" help:"The account (default: all)."`
+}
+
+// Run asks each account; exit 1 when one is not logged in.
+func (c CodexLoginStatusCmd) Run(ctx context.Context, app *App) error {
+	return loginStatus(ctx, app, c.Account)
+}
+
+// CodexLoginStatusAllCmd is `codex login-status-all`.
+type CodexLoginStatusAllCmd struct{}
+
+// Run asks every account.
+func (CodexLoginStatusAllCmd) Run(ctx context.Context, app *App) error {
+	return loginStatus(ctx, app, "")
+}
+
+func loginStatus(ctx context.Context, app *App, only string) error {
+	accts, _, err := app.codexAccounts(only)
+	if err != nil {
+		return err
+	}
+	var out []codexflow.Status
+	bad := 0
+	for _, a := range accts {
+		st := codexflow.LoginStatus(ctx, app.Env, a)
+		if st.Status != codexflow.LoggedIn {
+			bad++
+		}
+		out = append(out, st)
+	}
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, struct {
+			Accounts []codexflow.Status `json:"accounts"`
+			LoggedIn int                `json:"logged_in"`
+			Total    int                `json:"total"`
+		}{out, len(out) - bad, len(out)}); err != nil {
+			return err
+		}
+	} else {
+		for _, st := range out {
+			line := fmt.Sprintf("%s  %s", st.Key, st.Status)
+			if st.Method != "" {
+				line += " (" + st.Method + ")"
+			}
+			if st.Error != "" {
+				line += ": " + st.Error
+			}
+			fmt.Fprintln(app.Stdio.Out, line)
+		}
+		for _, st := range out {
+			if st.Status == codexflow.LoggedOut {
+				fmt.Fprintf(app.Stdio.Out, "next: oauth-mux codex login %s\n", st.Account.Account)
+			}
+		}
+	}
+	if bad > 0 {
+		return Exit(omux.ExitGeneral)
+	}
+	return nil
+}
