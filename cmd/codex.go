@@ -19,6 +19,9 @@ type CodexCmd struct {
 	LoginDevice    CodexLoginDeviceCmd    `cmd:"" name:"login-device" help:"Run 'codex login --device-auth' for an account (a code to enter on any device)."`
 	LoginStatus    CodexLoginStatusCmd    `cmd:"" name:"login-status" help:"Ask 'codex login status' of one account, or of all (no spend)."`
 	LoginStatusAll CodexLoginStatusAllCmd `cmd:"" name:"login-status-all" help:"Ask 'codex login status' of every codex account (no spend)."`
+
+	ConfigCandidate CodexConfigCandidateCmd `cmd:"" name:"config-candidate" help:"Write the Codex Max config shape beside the active config (never overwrites)."`
+	ConfigMerge     CodexConfigMergeCmd     `cmd:"" name:"config-merge" help:"Merge a candidate's codex provider and profiles into the active config (backup kept; nothing else changes)."`
 }
 
 // codexAccounts are the config's codex accounts (only one when named).
