@@ -150,7 +150,7 @@ func discoverNext(out discoverOutput, cs inventory.ConfigState) []string {
 	}
 	next := []string{}
 	if (codexSeen || out.CodexConfigured) && !out.CodexMaxConfigured {
-		next = append(next, "oauth-mux init --codex-max --config "+codexMaxCandidate(cs.Path))
+		next = append(next, "oauth-mux codex config-candidate", "oauth-mux codex config-merge --candidate "+codexMaxCandidate(cs.Path))
 	}
 	return append(next, "oauth-mux doctor", "oauth-mux accounts list", "oauth-mux report --redacted")
 }

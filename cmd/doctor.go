@@ -259,7 +259,7 @@ func doctorNext(rep doctorReport, cfg *config.Config) []string {
 	}
 	next = append(next, "oauth-mux accounts list")
 	if rep.CodexConfigured && !rep.CodexMaxConfigured {
-		next = append(next, "oauth-mux init --codex-max --config "+codexMaxCandidate(rep.ConfigPath))
+		next = append(next, "oauth-mux codex config-candidate", "oauth-mux codex config-merge --candidate "+codexMaxCandidate(rep.ConfigPath))
 	}
 	next = append(next, "oauth-mux report --redacted")
 	if rep.Events.Count > 0 {
