@@ -20,6 +20,7 @@ type CodexCmd struct {
 	LoginStatus    CodexLoginStatusCmd    `cmd:"" name:"login-status" help:"Ask 'codex login status' of one account, or of all (no spend)."`
 	LoginStatusAll CodexLoginStatusAllCmd `cmd:"" name:"login-status-all" help:"Ask 'codex login status' of every codex account (no spend)."`
 
+	Canary          CodexCanaryCmd          `cmd:"" help:"Check the Codex setup without spending: dirs, login status, runtime, health, repair plan; exit 1 when a capability has no ready account."`
 	ConfigCandidate CodexConfigCandidateCmd `cmd:"" name:"config-candidate" help:"Write the Codex Max config shape beside the active config (never overwrites)."`
 	ConfigMerge     CodexConfigMergeCmd     `cmd:"" name:"config-merge" help:"Merge a candidate's codex provider and profiles into the active config (backup kept; nothing else changes)."`
 }
@@ -195,6 +196,62 @@ func loginStatus(ctx context.Context, app *App, only string) error {
 		}
 	}
 	if bad > 0 {
+		return Exit(omux.ExitGeneral)
+	}
+	return nil
+}
+
+// CodexCanaryCmd is `codex canary [selectors]`: the no-spend check of the Codex setup (dirs, login
+// status, runtime readiness, recorded health and the repair plan) in one report.
+type CodexCanaryCmd struct {
+	Selectors
+}
+
+// Run checks; exit 1 when a capability has no ready account.
+func (c CodexCanaryCmd) Run(ctx context.Context, app *App) error {
+	sel := c.Selectors
+	if sel.Profile == "" && sel.Provider == "" {
+		sel.Provider = "codex"
+	}
+	accts, _, err := app.codexAccounts(sel.Account)
+	if err != nil {
+		return err
+	}
+	e, err := explainFor(app, sel, explain.VerbExplain)
+	if err != nil {
+		return err
+	}
+	rep := codexflow.RunCanary(ctx, app.Env, accts, e)
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		w := app.Stdio.Out
+		for _, d := range rep.Dirs {
+			state := d.Mode
+			if d.Error != "" {
+				state = d.Error
+			}
+			fmt.Fprintf(w, "dir    %s  CODEX_HOME=%s  %s\n", d.Key, d.CodexHome, state)
+		}
+		for _, st := range rep.LoginStatus {
+			fmt.Fprintf(w, "login  %s  %s\n", st.Key, st.Status)
+		}
+		for _, r := range rep.Routes {
+			fmt.Fprintf(w, "route  %s  %s  %s\n", r.Key, r.SkipReason, r.Action.Kind)
+		}
+		for _, cv := range rep.Capabilities {
+			fmt.Fprintf(w, "cover  %s  %d of %d ready\n", cv.Capability, len(cv.Ready), cv.Routes)
+		}
+		verdict := "ok: every capability has a ready account"
+		if !rep.OK {
+			verdict = fmt.Sprintf("not ok: %d capabilit%s without a ready account", rep.Uncovered, map[bool]string{true: "y", false: "ies"}[rep.Uncovered == 1])
+		}
+		fmt.Fprintln(w, verdict)
+		printNext(w, rep.NextCommands)
+	}
+	if !rep.OK {
 		return Exit(omux.ExitGeneral)
 	}
 	return nil

@@ -181,3 +181,12 @@ func Login(ctx context.Context, a Account, device bool, o LoginOptions) repair.R
 	t := &explain.RouteReport{Key: a.Key, Provider: a.Provider, Account: a.Account, Action: act}
 	return repair.Run(ctx, t, o)
 }
+
+// statMode is a dir's permission bits as "0700", "" when it is not a directory.
+func statMode(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return ""
+	}
+	return fmt.Sprintf("%04o", fi.Mode().Perm())
+}
