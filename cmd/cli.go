@@ -30,6 +30,7 @@ type CLI struct {
 	Keepalive  KeepaliveCmd  `cmd:"" group:"repair" help:"Refresh owned tokens at 75% of their life (--once, or --loop until a signal)."`
 	RepairPlan RepairPlanCmd `cmd:"" name:"repair-plan" group:"repair" help:"Show what would bring each route back, its cost and daemon admission (nothing runs)."`
 	Repair     RepairCmd     `cmd:"" group:"repair" help:"Run the repair that brings a route back (repair run --confirm-repair)."`
+	Setup      SetupCmd      `cmd:"" group:"setup" help:"First-run flows: setup codex."`
 	Codex      CodexCmd      `cmd:"" group:"setup" help:"Codex subscription flows: CODEX_HOME per account, login, login status."`
 	StayAfloat StayAfloatCmd `cmd:"" name:"stay-afloat" group:"repair" help:"Keep routes ready between runs without spending: plan ticks, take admitted actions (--execute), queue logins for you."`
 

@@ -20,6 +20,7 @@ type CodexCmd struct {
 	LoginStatus    CodexLoginStatusCmd    `cmd:"" name:"login-status" help:"Ask 'codex login status' of one account, or of all (no spend)."`
 	LoginStatusAll CodexLoginStatusAllCmd `cmd:"" name:"login-status-all" help:"Ask 'codex login status' of every codex account (no spend)."`
 
+	Onboard         CodexOnboardCmd         `cmd:"" help:"From codex accounts in the config to a covered profile: dirs, logins (asks before each), check, the exec line."`
 	Canary          CodexCanaryCmd          `cmd:"" help:"Check the Codex setup without spending: dirs, login status, runtime, health, repair plan; exit 1 when a capability has no ready account."`
 	ConfigCandidate CodexConfigCandidateCmd `cmd:"" name:"config-candidate" help:"Write the Codex Max config shape beside the active config (never overwrites)."`
 	ConfigMerge     CodexConfigMergeCmd     `cmd:"" name:"config-merge" help:"Merge a candidate's codex provider and profiles into the active config (backup kept; nothing else changes)."`
