@@ -8,6 +8,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes/codexflow"
 	"github.com/oauth-mux/oauth-mux/routes/explain"
+	"github.com/oauth-mux/oauth-mux/routes/probe"
 	"github.com/oauth-mux/oauth-mux/routes/repair"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -21,6 +22,8 @@ type CodexCmd struct {
 	LoginStatusAll CodexLoginStatusAllCmd `cmd:"" name:"login-status-all" help:"Ask 'codex login status' of every codex account (no spend)."`
 
 	Onboard         CodexOnboardCmd         `cmd:"" help:"From codex accounts in the config to a covered profile: dirs, logins (asks before each), check, the exec line."`
+	LiveQA          CodexLiveQACmd          `cmd:"" name:"live-qa" help:"Probe every codex route for real (spends: --confirm-spend) and report coverage per capability."`
+	ProbeAll        CodexLiveQACmd          `cmd:"" name:"probe-all" help:"The same as live-qa: every codex route's probe, with coverage."`
 	Canary          CodexCanaryCmd          `cmd:"" help:"Check the Codex setup without spending: dirs, login status, runtime, health, repair plan; exit 1 when a capability has no ready account."`
 	ConfigCandidate CodexConfigCandidateCmd `cmd:"" name:"config-candidate" help:"Write the Codex Max config shape beside the active config (never overwrites)."`
 	ConfigMerge     CodexConfigMergeCmd     `cmd:"" name:"config-merge" help:"Merge a candidate's codex provider and profiles into the active config (backup kept; nothing else changes)."`
@@ -253,6 +256,51 @@ func (c CodexCanaryCmd) Run(ctx context.Context, app *App) error {
 		printNext(w, rep.NextCommands)
 	}
 	if !rep.OK {
+		return Exit(omux.ExitGeneral)
+	}
+	return nil
+}
+
+// CodexLiveQACmd is `codex live-qa [selectors] --confirm-spend` and `codex probe-all`: every codex
+// route's probe, a real `codex exec` each, with the coverage per capability.
+type CodexLiveQACmd struct {
+	Selectors
+	ConfirmSpend bool `name:"confirm-spend" help:"Consent to the real calls (each probe is a codex exec that spends the plan's quota); or set OMUX_LIVE_QA_CONFIRM=spend-real-calls."`
+}
+
+// Run probes; exit 1 when a capability is uncovered, 2 without consent.
+func (c CodexLiveQACmd) Run(ctx context.Context, app *App) error {
+	if !c.ConfirmSpend && app.Getenv("OMUX_LIVE_QA_CONFIRM") != codexflow.LiveQAConfirm {
+		return Errorf(omux.ExitUsage, []string{"pass --confirm-spend, or set OMUX_LIVE_QA_CONFIRM=" + codexflow.LiveQAConfirm,
+			"for a check that spends nothing: oauth-mux codex canary"}, "live-qa makes real calls (a codex exec per route) and needs your consent")
+	}
+	sel := c.Selectors
+	if sel.Profile == "" && sel.Provider == "" {
+		sel.Provider = "codex"
+	}
+	pl, err := app.plan(sel.selector(""))
+	if err != nil {
+		return err
+	}
+	qa := codexflow.ProbeAll(ctx, pl.cfg, pl.plan, pl.store, probe.Options{RunOptions: app.runOptions(pl.stateDir, app.notices())})
+	if app.JSON {
+		if err := writeJSON(app.Stdio.Out, qa); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range qa.Routes {
+			line := fmt.Sprintf("%s  %s", r.Key, r.Outcome)
+			if r.Verdict != nil {
+				line += "  " + r.Verdict.String()
+			}
+			fmt.Fprintln(app.Stdio.Out, line)
+		}
+		for _, cv := range qa.Capabilities {
+			fmt.Fprintf(app.Stdio.Out, "cover  %s  %d of %d usable\n", cv.Capability, len(cv.Ready), cv.Routes)
+		}
+		fmt.Fprintf(app.Stdio.Out, "%d routes unavailable, %d capabilities uncovered\n", qa.RoutesUnavailable, qa.CapabilitiesUncovered)
+	}
+	if !qa.OK {
 		return Exit(omux.ExitGeneral)
 	}
 	return nil
