@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
@@ -57,6 +58,9 @@ func (c CodexConfigMergeCmd) Run(app *App) error {
 		return err // names the candidate's JSON path, exit 200
 	}
 	path := app.ConfigPath()
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // a config kept as a link (in a dotfiles repo, say) stays one
+	}
 	active, err := os.ReadFile(path)
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func (c *CodexOnboardCmd) Run(ctx context.Context, app *App) error {
 	answers := bufio.NewReader(app.Stdio.In)
 	for _, a := range accts {
 		st := codexflow.LoginStatus(ctx, app.Env, a)
-		if st.Status == codexflow.LoggedIn {
+		if st.Ready() {
 			say("login  %s  logged in\n", a.Key)
 			continue
 		}
@@ -86,7 +86,7 @@ func (c *CodexOnboardCmd) Run(ctx context.Context, app *App) error {
 	for _, a := range accts {
 		st := codexflow.LoginStatus(ctx, app.Env, a)
 		out.LoginStatus = append(out.LoginStatus, st)
-		if st.Status == codexflow.LoggedIn {
+		if st.Ready() {
 			out.LoggedIn++
 		}
 	}

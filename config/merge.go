@@ -48,6 +48,9 @@ func MergeCodex(active, candidate []byte) ([]byte, error) {
 			strategies[p.Strategy] = s
 		}
 	}
+	if err := mergeRefusals(active, profiles, strategies); err != nil {
+		return nil, err
+	}
 	out := active
 	var err error
 	for _, sec := range []struct {
@@ -62,6 +65,31 @@ func MergeCodex(active, candidate []byte) ([]byte, error) {
 		return nil, errors.New("merging would not give valid JSON")
 	}
 	return out, nil
+}
+
+// mergeRefusals refuses a merge that would replace what is not the codex provider's: a profile of
+// the same name that routes elsewhere, or a strategy that a profile the merge leaves alone uses.
+func mergeRefusals(active []byte, profiles, strategies map[string]json.RawMessage) error {
+	var act struct {
+		Profiles map[string]Profile `json:"profiles"`
+	}
+	if json.Unmarshal(active, &act) != nil {
+		return nil // the splice reports what is wrong with the text
+	}
+	for name, p := range act.Profiles {
+		_, merged := profiles[name]
+		codex := false
+		for _, ref := range p.Providers {
+			codex = codex || strings.HasPrefix(ref, "codex:") || ref == "codex"
+		}
+		switch {
+		case merged && !codex && len(p.Providers) > 0:
+			return fmt.Errorf("profile %q routes to other providers; rename it or the candidate's before merging", name)
+		case !merged && strategies[p.Strategy] != nil:
+			return fmt.Errorf("strategy %q is also used by profile %q, which the merge leaves alone; rename one before merging", p.Strategy, name)
+		}
+	}
+	return nil
 }
 
 // member is one key of a JSON object and where its value lies in the text.

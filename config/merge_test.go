@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -82,8 +83,52 @@ func FuzzMergeCodex(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if json.Valid(active) && !json.Valid(out) {
-			t.Fatalf("valid %q merged into invalid %q", active, out)
+		if !json.Valid(out) {
+			t.Fatalf("%q merged into invalid %q", active, out)
+		}
+		// Everything but the merged members is as it was, and the merged members are the candidate's.
+		var before, after, want map[string]any
+		if json.Unmarshal(active, &before) != nil || json.Unmarshal(out, &after) != nil || json.Unmarshal(cand, &want) != nil {
+			t.Fatalf("not objects: %q -> %q", active, out)
+		}
+		for _, sec := range []string{"providers", "profiles", "strategies"} {
+			w, _ := want[sec].(map[string]any)
+			a, _ := after[sec].(map[string]any)
+			b, _ := before[sec].(map[string]any)
+			for name := range w {
+				if sec == "providers" && name != "codex" {
+					continue
+				}
+				if sec != "providers" && !strings.HasPrefix(name, "codex") {
+					continue
+				}
+				if !reflect.DeepEqual(a[name], w[name]) {
+					t.Fatalf("%s.%s is %v, want the candidate's %v", sec, name, a[name], w[name])
+				}
+				delete(a, name)
+				delete(b, name)
+			}
+			if len(b) == 0 {
+				delete(before, sec)
+			}
+			if len(a) == 0 {
+				delete(after, sec)
+			}
+		}
+		if !reflect.DeepEqual(before, after) {
+			t.Fatalf("the rest changed:\n%v\n%v", before, after)
 		}
 	})
+}
+
+func TestMergeCodexRefusesForeignMembers(t *testing.T) {
+	cand := CodexMax(func(string) string { return "" })
+	for name, active := range map[string]string{
+		"profile of another provider": `{"profiles": {"codex-max": {"providers": ["github:me#identity"]}}}`,
+		"shared strategy":             `{"profiles": {"gh": {"providers": ["github:me#identity"], "strategy": "codex-health"}}}`,
+	} {
+		if _, err := MergeCodex([]byte(active), cand); err == nil {
+			t.Errorf("%s: merged", name)
+		}
+	}
 }

@@ -43,8 +43,11 @@ func RunCanary(ctx context.Context, env omux.Environ, accts []Account, e *explai
 		c.Dirs = append(c.Dirs, dirState(a))
 		st := LoginStatus(ctx, env, a)
 		c.LoginStatus = append(c.LoginStatus, st)
-		loggedIn[a.Key] = st.Status == LoggedIn
-		if st.Status == LoggedOut {
+		loggedIn[a.Key] = st.Ready()
+		switch {
+		case c.Dirs[len(c.Dirs)-1].Error != "":
+			c.NextCommands = append(c.NextCommands, "oauth-mux codex bootstrap-dirs")
+		case st.Status == LoggedOut || st.Method == "api_key":
 			c.NextCommands = append(c.NextCommands, "oauth-mux codex login "+a.Account)
 		}
 	}

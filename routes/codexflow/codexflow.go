@@ -98,6 +98,10 @@ func BootstrapDirs(accts []Account) []DirResult {
 	return out
 }
 
+// Ready reports whether the status is a live ChatGPT login: an API key login bills per use, so it
+// does not stand in for a subscription account.
+func (s Status) Ready() bool { return s.Status == LoggedIn && s.Method != "api_key" }
+
 // Login statuses.
 const (
 	LoggedIn  = "logged_in"

@@ -75,3 +75,15 @@ func TestLoginStatus(t *testing.T) {
 		t.Fatalf("no codex: %+v", st)
 	}
 }
+
+// An API key login is logged in, but not a subscription account: canary and onboard do not count it.
+func TestAPIKeyLoginIsNotReady(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "codex"), []byte("#!/bin/sh\necho 'Logged in using an API key - sk-proj-***ABCD'\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st := LoginStatus(t.Context(), omux.Environ{"PATH=" + dir + ":/usr/bin:/bin"}, Account{Key: "codex:a", CodexHome: dir})
+	if st.Status != LoggedIn || st.Method != "api_key" || st.Ready() {
+		t.Fatalf("api key login: %+v ready %v", st, st.Ready())
+	}
+}
