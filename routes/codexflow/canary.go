@@ -65,24 +65,32 @@ func RunCanary(ctx context.Context, env omux.Environ, accts []Account, e *explai
 			cv.Ready = append(cv.Ready, r.Key)
 		}
 	}
+	c.Capabilities, c.Uncovered = coverageOf(byCap)
+	c.OK = c.Uncovered == 0 && len(c.Capabilities) > 0
+	if !c.OK {
+		c.NextCommands = append(c.NextCommands, "oauth-mux repair-plan --provider codex")
+	}
+	return c
+}
+
+// coverageOf lists the capabilities in order, each covered when some route is ready, and counts
+// the uncovered ones.
+func coverageOf(byCap map[string]*Coverage) (out []Coverage, uncovered int) {
 	caps := make([]string, 0, len(byCap))
 	for k := range byCap {
 		caps = append(caps, k)
 	}
 	sort.Strings(caps)
+	out = []Coverage{}
 	for _, k := range caps {
 		cv := byCap[k]
 		cv.Covered = len(cv.Ready) > 0
 		if !cv.Covered {
-			c.Uncovered++
+			uncovered++
 		}
-		c.Capabilities = append(c.Capabilities, *cv)
+		out = append(out, *cv)
 	}
-	c.OK = c.Uncovered == 0 && len(caps) > 0
-	if !c.OK {
-		c.NextCommands = append(c.NextCommands, "oauth-mux repair-plan --provider codex")
-	}
-	return c
+	return out, uncovered
 }
 
 // dirState reports an account's CODEX_HOME without creating it.

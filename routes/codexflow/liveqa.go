@@ -2,7 +2,6 @@ package codexflow
 
 import (
 	"context"
-	"sort"
 
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/routes"
@@ -57,19 +56,7 @@ func ProbeAll(ctx context.Context, cfg *config.Config, plan *routes.Plan, store 
 			break
 		}
 	}
-	caps := make([]string, 0, len(byCap))
-	for k := range byCap {
-		caps = append(caps, k)
-	}
-	sort.Strings(caps)
-	for _, k := range caps {
-		cv := byCap[k]
-		cv.Covered = len(cv.Ready) > 0
-		if !cv.Covered {
-			qa.CapabilitiesUncovered++
-		}
-		qa.Capabilities = append(qa.Capabilities, *cv)
-	}
-	qa.OK = qa.CapabilitiesUncovered == 0 && len(caps) > 0
+	qa.Capabilities, qa.CapabilitiesUncovered = coverageOf(byCap)
+	qa.OK = qa.CapabilitiesUncovered == 0 && len(qa.Capabilities) > 0
 	return qa
 }
