@@ -10,8 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/afloat"
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -79,9 +81,13 @@ func (a *App) tickOptions(sel Selectors, execute bool) (afloat.Options, error) {
 	if err != nil {
 		return afloat.Options{}, err
 	}
-	return afloat.Options{Config: pl.cfg, Plan: pl.plan, Store: pl.store, StateDir: pl.stateDir,
-		RunOptions: a.runOptions(pl.stateDir, a.notices()), SecretEnv: inject.Env{Environ: a.Env, Stdin: a.Stdio.In},
-		Execute: execute}, nil
+	return a.tickWith(pl.cfg, pl.plan, pl.store, pl.stateDir, execute), nil
+}
+
+// tickWith is a tick over plan with this invocation's environment, streams and notices.
+func (a *App) tickWith(cfg *config.Config, plan *routes.Plan, store state.Backend, dir string, execute bool) afloat.Options {
+	return afloat.Options{Config: cfg, Plan: plan, Store: store, StateDir: dir, RunOptions: a.runOptions(dir, a.notices()),
+		SecretEnv: inject.Env{Environ: a.Env, Stdin: a.Stdio.In}, Execute: execute}
 }
 
 func writeTick(app *App, t *afloat.Tick, lines bool) error {

@@ -116,8 +116,7 @@ func codexLogin(ctx context.Context, app *App, account string, device bool) erro
 		return err
 	}
 	cfg, _ := app.Config()
-	r := codexflow.Login(ctx, accts[0], device, codexflow.LoginOptions{Config: cfg, Store: store, StateDir: dir, Env: app.Env,
-		Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: app.Stdio.Err, JSONOut: app.JSON, Notify: app.notices()})
+	r := codexflow.Login(ctx, accts[0], device, app.repairOptions(cfg, store, dir, ""))
 	a := accts[0]
 	kind := "codex_login"
 	if device {

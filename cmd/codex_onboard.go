@@ -73,9 +73,7 @@ func (c *CodexOnboardCmd) Run(ctx context.Context, app *App) error {
 			return err
 		}
 		cfg, _ := app.Config()
-		stderr := app.Stdio.Err
-		r := codexflow.Login(ctx, a, !c.Browser, codexflow.LoginOptions{Config: cfg, Store: store, StateDir: dir, Env: app.Env,
-			Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: stderr, JSONOut: app.JSON, Notify: app.notices()})
+		r := codexflow.Login(ctx, a, !c.Browser, app.repairOptions(cfg, store, dir, ""))
 		l := onboardLogin{Account: a.Key, Outcome: "succeeded", Message: r.Message}
 		if r.ExitCode != 0 {
 			l.Outcome = "failed"

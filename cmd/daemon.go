@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/config"
-	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/afloat"
@@ -72,9 +71,7 @@ func (a *App) loadTick(sel Selectors, execute bool, dir string) (afloat.Options,
 	if err != nil {
 		return afloat.Options{}, err
 	}
-	return afloat.Options{Config: cfg, Plan: plan, Store: state.Open(dir), StateDir: dir,
-		RunOptions: a.runOptions(dir, a.notices()), SecretEnv: inject.Env{Environ: a.Env, Stdin: a.Stdio.In},
-		Execute: execute}, nil
+	return a.tickWith(cfg, plan, state.Open(dir), dir, execute), nil
 }
 
 // DaemonStatusCmd is `daemon status`.

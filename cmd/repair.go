@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/explain"
 	"github.com/oauth-mux/oauth-mux/routes/repair"
+	"github.com/oauth-mux/oauth-mux/state"
 )
 
 // RepairPlanCmd is `repair-plan [selectors]`: what would bring each route back, at what cost, and
@@ -107,8 +109,7 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 			res.Message = fmt.Sprintf("%s is interactive: run it without --json so its prompts reach the terminal", a.Command)
 		default:
 			cfg, _ := app.Config()
-			r := repair.Run(ctx, target, repair.Options{Config: cfg, Store: store, StateDir: stateDir, Profile: e.Profile,
-				Env: app.Env, Stdin: app.Stdio.In, Stdout: app.Stdio.Out, Stderr: app.Stdio.Err, JSONOut: app.JSON, Notify: app.notices()})
+			r := repair.Run(ctx, target, app.repairOptions(cfg, store, stateDir, e.Profile))
 			res.Outcome, res.ExitCode, res.OK, res.Message, res.Refresh, res.InProg = r.Outcome, r.ExitCode, r.OK, r.Message, r.Refresh, r.InProg
 			if r.Next != nil {
 				res.Next = r.Next
@@ -141,6 +142,13 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 	fmt.Fprintf(app.Stdio.Out, "%s\n", res.Message)
 	printNext(app.Stdio.Out, res.Next)
 	return nil
+}
+
+// repairOptions runs a repair with this invocation's environment and terminal (its stdout to
+// stderr under --json).
+func (a *App) repairOptions(cfg *config.Config, store state.Backend, dir, profile string) repair.Options {
+	return repair.Options{Config: cfg, Store: store, StateDir: dir, Profile: profile, Env: a.Env, Stdin: a.Stdio.In,
+		Stdout: a.Stdio.Out, Stderr: a.Stdio.Err, JSONOut: a.JSON, Notify: a.notices()}
 }
 
 func repairCommand(s Selectors) string {
