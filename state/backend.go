@@ -134,9 +134,23 @@ func (s *Store) Snapshot(context.Context) (*Health, error) { return s.Load() }
 // Apply implements Backend: the ops run in one Update, and nothing is written when none changed
 // anything.
 func (s *Store) Apply(_ context.Context, ops ...Op) error {
+	return s.ApplyThen(nil, ops...)
+}
+
+// ApplyThen is Apply with a look at the store inside the lock: around gets the store as read and
+// ran, which runs the ops on it and reports whether they changed it; around calls ran once, and may
+// read the store before and after. A shared backend takes from that what the ops did.
+func (s *Store) ApplyThen(around func(h *Health, ran func() bool), ops ...Op) error {
 	errUnchanged := errors.New("unchanged")
 	err := s.Update(func(h *Health) error {
-		if !h.Run(ops...) {
+		ran := func() bool { return h.Run(ops...) }
+		changed := false
+		if around != nil {
+			around(h, func() bool { changed = ran(); return changed })
+		} else {
+			changed = ran()
+		}
+		if !changed {
 			return errUnchanged
 		}
 		return nil

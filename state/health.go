@@ -153,6 +153,9 @@ type Evidence struct {
 	ResetAt  *time.Time `json:"reset_at,omitempty"`
 	Verdict  string     `json:"verdict,omitempty"`  // class or class(reason)
 	Decision string     `json:"decision,omitempty"` // what the caller did about it
+	// Host is the machine that observed it, where health is shared across machines ("" on a
+	// machine of its own).
+	Host string `json:"host,omitempty"`
 	// Fingerprint of the account's credential (see Fingerprint); kept on a dead account record,
 	// never shown as evidence.
 	Fingerprint string `json:"-"`

@@ -1,0 +1,84 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// Backend is the health of a pool: this machine's file store, with the pool's marks and clears laid
+// over it on every read. Writes go to the file first (the file is the truth this machine runs on),
+// then to the pool; a pool that cannot be reached leaves the write in the outbox and the command
+// goes on.
+type Backend struct {
+	Local  *state.Store
+	Client *Client
+}
+
+// NewBackend is local shared through c.
+func NewBackend(local *state.Store, c *Client) *Backend { return &Backend{Local: local, Client: c} }
+
+// Snapshot is the local store with the pool merged over it. An offline pool gives the local store
+// and no error: the notice says it once.
+func (b *Backend) Snapshot(ctx context.Context) (*state.Health, error) {
+	h, err := b.Local.Load()
+	if err != nil || h == nil {
+		return h, err
+	}
+	keys, serr := b.Client.Read(ctx)
+	if serr != nil {
+		return h, nil
+	}
+	h.MergeShared(keys, b.Client.opts.Now())
+	return h, nil
+}
+
+// Apply writes ops to the local store, then what they changed of the shared health to the pool.
+func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
+	host := b.Client.Host()
+	ops = slices.Clone(ops) // the caller's ops keep their evidence as given
+	for i, op := range ops {
+		if m, ok := op.(state.MarkVerdict); ok {
+			m.Evidence.Host = host
+			ops[i] = m
+		}
+	}
+	var ws []state.SharedWrite
+	err := b.Local.ApplyThen(func(h *state.Health, ran func() bool) {
+		var routeKeys []string
+		for _, op := range ops {
+			if r, ok := op.(*state.Reset); ok {
+				routeKeys = append(routeKeys, h.RouteKeysOf(r.Key)...)
+			}
+		}
+		if ran() {
+			ws = state.SharedWrites(h, host, routeKeys, ops...)
+		}
+	}, ops...)
+	if err != nil {
+		return err
+	}
+	if werr := b.Client.Write(ctx, ws); werr != nil && !errors.Is(werr, state.ErrOffline) {
+		return werr
+	}
+	return nil
+}
+
+// AppendEvent appends to this machine's events log: events are a machine's own history.
+func (b *Backend) AppendEvent(ctx context.Context, ev state.Event) error {
+	return b.Local.AppendEvent(ctx, ev)
+}
+
+// LockAccount takes this machine's account lock; the pool's refresh lease is Lease.
+func (b *Backend) LockAccount(ctx context.Context, provider, account string, wait bool) (*state.Lock, error) {
+	return b.Local.LockAccount(ctx, provider, account, wait)
+}
+
+// Warnings are the local store's and the pool's notices.
+func (b *Backend) Warnings() []string {
+	return append(b.Local.Warnings(), b.Client.Notices()...)
+}
+
+var _ state.Backend = (*Backend)(nil)
