@@ -121,6 +121,9 @@ func tickSchedule(r afloat.Route) string {
 		adm = "refused: " + r.Admission.Reason
 	}
 	s := r.Admission.Of + " " + adm
+	if r.EvidenceHost != "" {
+		s += "; seen on " + r.EvidenceHost
+	}
 	if r.NextTickAfter != nil {
 		s += "; next " + r.NextTickAfter.UTC().Format(time.RFC3339) + " (" + r.ScheduleReason + ")"
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes/inventory"
+	"github.com/oauth-mux/oauth-mux/state/redisstore"
 )
 
 // App is what every command's Run receives (bound with kong.Bind): the global flags, the environment
@@ -30,6 +31,11 @@ type App struct {
 	cfgOnce sync.Once
 	cfg     *config.Config
 	cfgErr  error
+
+	// pool is the shared-health client, made on first use and closed when Run returns.
+	poolOnce sync.Once
+	pool     *redisstore.Client
+	poolErr  error
 }
 
 func newApp(env omux.Environ, stdio Stdio) *App {

@@ -71,7 +71,11 @@ func (a *App) loadTick(sel Selectors, execute bool, dir string) (afloat.Options,
 	if err != nil {
 		return afloat.Options{}, err
 	}
-	return a.tickWith(cfg, plan, state.Open(dir), dir, execute), nil
+	store, err := a.healthOf(cfg, dir, state.Open(dir))
+	if err != nil {
+		return afloat.Options{}, err
+	}
+	return a.tickWith(cfg, plan, store, dir, execute), nil
 }
 
 // DaemonStatusCmd is `daemon status`.

@@ -81,10 +81,12 @@ type doctorReport struct {
 	Checks             []doctorCheck   `json:"checks"`
 	// RuntimeReady of RuntimeTotal accounts have what doctor runtime checks (binaries, dirs, session
 	// files, no repair under way).
-	RuntimeReady int      `json:"runtime_ready_accounts"`
-	RuntimeTotal int      `json:"runtime_total_accounts"`
-	Warnings     []string `json:"warnings"`
-	NextCommands []string `json:"next_commands"`
+	RuntimeReady int `json:"runtime_ready_accounts"`
+	RuntimeTotal int `json:"runtime_total_accounts"`
+	// HealthBackend is the file store or the shared pool, with its reachability and latency.
+	HealthBackend healthBackend `json:"health_backend"`
+	Warnings      []string      `json:"warnings"`
+	NextCommands  []string      `json:"next_commands"`
 }
 
 // Run builds the report, prints it, and returns the error that sets the exit status.
@@ -181,6 +183,10 @@ func buildDoctor(app *App, cs inventory.ConfigState, now time.Time) doctorReport
 		if skipped > 0 {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("events log: %d malformed line%s skipped", skipped, plural(skipped)))
 		}
+	}
+	rep.HealthBackend = app.checkHealthBackend(cfg, stateDir)
+	if hb := rep.HealthBackend; hb.Kind == "redis" && (hb.Reachable == nil || !*hb.Reachable) {
+		rep.Warnings = append(rep.Warnings, "shared health: "+hb.text())
 	}
 	rep.Warnings = append(rep.Warnings, rep.HealthWarnings...)
 	if len(rep.CorruptFiles) > 0 {
@@ -301,6 +307,7 @@ func writeDoctorText(w io.Writer, rep doctorReport) error {
 		present = "present"
 	}
 	p("  health: %s (%s, records=%d)\n", rep.HealthPath, present, rep.HealthEntries)
+	p("  health backend: %s\n", rep.HealthBackend.text())
 	if rep.Events.Exists {
 		p("  events: %s (%d bytes, %d events)\n", rep.Events.Path, rep.Events.SizeBytes, rep.Events.Count)
 	} else {

@@ -47,6 +47,7 @@ type runtimeReport struct {
 	TotalAccounts int                 `json:"total_accounts"`
 	Accounts      []explain.Readiness `json:"accounts"`
 	RouteReports  []runtimeRoute      `json:"route_reports"`
+	HealthBackend healthBackend       `json:"health_backend"`
 	Next          []string            `json:"next"`
 }
 
@@ -112,6 +113,7 @@ func (c *DoctorRuntimeCmd) Run(app *App) error {
 				Account: r.Account, Capability: r.Capability, Ready: rd.Ready, State: rd.State})
 		}
 	}
+	rep.HealthBackend = app.checkHealthBackend(cfg, dir)
 	rep.Next = runtimeNext(rep.Accounts, c.Selectors)
 
 	if app.JSON {
@@ -160,6 +162,7 @@ func (c *DoctorRuntimeCmd) printRuntime(w io.Writer, rep runtimeReport) {
 			fmt.Fprintf(w, "  %s\n", repair.InProgressMessage(r.RepairInProgress))
 		}
 	}
+	fmt.Fprintf(w, "health backend: %s\n", rep.HealthBackend.text())
 	printNext(w, rep.Next)
 }
 

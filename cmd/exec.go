@@ -93,11 +93,11 @@ func (c *ExecCmd) Run(ctx context.Context, app *App) error {
 	defer renew.Watch(ctx, store, plan.Routes, renew.WatchDelay, nil)() // a re-login during a long child revives its account (SPEC §8.3)
 	// The run's writes are visible at once and durable by the time it ends: a failover starts the
 	// next child while the verdict is synced, and no run holds the health lock through an fsync.
-	store.SetLateSync(true)
+	pl.local.SetLateSync(true)
 	res := supervise.Loop(ctx, sess, planner, supervise.LoopOptions{})
 	sess.Close()
-	store.SetLateSync(false) // first: a revive the watch makes from here on is durable itself
-	if err := store.Sync(); err != nil {
+	pl.local.SetLateSync(false) // first: a revive the watch makes from here on is durable itself
+	if err := pl.local.Sync(); err != nil {
 		notify.Warn(err.Error())
 	}
 
@@ -135,7 +135,10 @@ type planned struct {
 	cfg      *config.Config
 	plan     *routes.Plan
 	stateDir string
-	store    *state.Store
+	// store is the health the run reads and writes: local, or local shared with a pool.
+	store state.Backend
+	// local is this machine's file store (its sync is the run's to time).
+	local *state.Store
 }
 
 // plan loads the config, resolves sel and opens the state dir (created 0700).
@@ -148,11 +151,15 @@ func (a *App) plan(sel routes.Selector) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, store, err := a.State()
+	dir, local, err := a.State()
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, plan: plan, stateDir: dir, store: store}, nil
+	store, err := a.healthOf(cfg, dir, local)
+	if err != nil {
+		return nil, err
+	}
+	return &planned{cfg: cfg, plan: plan, stateDir: dir, store: store, local: local}, nil
 }
 
 // accountPlan is plan for the account-level commands (refresh, keepalive): one route per account,
@@ -166,7 +173,11 @@ func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder
 	if err != nil {
 		return nil, nil, err
 	}
-	stateDir, store, err := a.State()
+	stateDir, local, err := a.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := a.healthOf(cfg, stateDir, local)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/config"
 
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/state"
@@ -16,18 +19,28 @@ import (
 type HealthCmd struct {
 	Provider string `help:"Only keys of this provider." placeholder:"NAME"`
 	Reset    string `help:"Forget the recorded health of KEY (provider:account resets its routes too)." placeholder:"KEY"`
+	Shared   bool   `help:"List the shared pool's marks and clears, with the host that saw each."`
 }
 
-// Run prints the store's report, or resets one key.
+// Run prints the store's report, or resets one key. With a shared pool the report is this machine's
+// health with the pool's laid over it, and a reset clears the key for the whole pool.
 func (c *HealthCmd) Run(app *App) error {
-	_, store, err := app.State()
+	dir, local, err := app.State()
 	if err != nil {
 		return err
+	}
+	cfg, _ := app.Config() // health works without a config: OMUX_REDIS_URL alone names a pool
+	store, err := app.healthOf(cfg, dir, local)
+	if err != nil {
+		return err
+	}
+	if c.Shared {
+		return c.shared(app, cfg, dir)
 	}
 	if c.Reset != "" {
 		return c.reset(app, store)
 	}
-	h, err := store.Load()
+	h, err := store.Snapshot(context.Background())
 	printWarnings(app.Stdio.Err, store)
 	if err != nil {
 		return err
@@ -40,7 +53,7 @@ func (c *HealthCmd) Run(app *App) error {
 	return writeHealthText(app.Stdio.Out, rep, c.Provider, now)
 }
 
-func (c *HealthCmd) reset(app *App, store *state.Store) error {
+func (c *HealthCmd) reset(app *App, store state.Backend) error {
 	key := c.Reset
 	op := &state.Reset{Key: key}
 	err := store.Apply(context.Background(), op)
@@ -60,7 +73,7 @@ func (c *HealthCmd) reset(app *App, store *state.Store) error {
 	return err
 }
 
-func printWarnings(w io.Writer, store *state.Store) {
+func printWarnings(w io.Writer, store state.Backend) {
 	for _, msg := range store.Warnings() {
 		fmt.Fprintf(w, "oauth-mux: warning: %s\n", msg)
 	}
@@ -121,4 +134,70 @@ func healthEntryText(e state.ReportEntry, now time.Time) string {
 	}
 	parts = append(parts, fmt.Sprintf("score %d", e.Score))
 	return strings.Join(parts, "  ")
+}
+
+// sharedOutput is `health --shared --json`.
+type sharedOutput struct {
+	Pool    string            `json:"pool"`
+	Address string            `json:"address"`
+	Host    string            `json:"host"`
+	Keys    []state.SharedKey `json:"keys"`
+}
+
+// shared lists what the pool holds: every mark with the host that saw it, and the last clear.
+func (c *HealthCmd) shared(app *App, cfg *config.Config, dir string) error {
+	pool, err := app.sharedPool(cfg, dir)
+	if err != nil {
+		return err
+	}
+	if pool == nil {
+		return Errorf(omux.ExitUsage, []string{"configure \"shared\": {\"redis\": {\"url\": …, \"pool\": …}} or set OMUX_REDIS_URL"},
+			"no shared pool is configured: health is this machine's own")
+	}
+	keys, err := pool.Read(context.Background())
+	if err != nil {
+		return Errorf(omux.ExitNetwork, nil, "%v", err)
+	}
+	keys = slices.DeleteFunc(keys, func(k state.SharedKey) bool {
+		return c.Provider != "" && !strings.HasPrefix(k.Key, c.Provider+":")
+	})
+	slices.SortFunc(keys, func(a, b state.SharedKey) int { return strings.Compare(a.Key, b.Key) })
+	if app.JSON {
+		return writeJSON(app.Stdio.Out, sharedOutput{Pool: pool.Pool(), Address: pool.Address(), Host: pool.Host(), Keys: keys})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "shared health: %s\n", describePool(pool))
+	if len(keys) == 0 {
+		b.WriteString("  nothing shared yet: no machine of the pool has marked or cleared a route\n")
+	}
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %s\n", k.Key)
+		for _, m := range k.Marks {
+			fmt.Fprintf(&b, "    %s  seen on %s at %s\n", markText(m), m.Host, m.ObservedAt.UTC().Format(time.RFC3339))
+		}
+		if k.Clear != nil {
+			fmt.Fprintf(&b, "    cleared on %s at %s\n", k.Clear.Host, k.Clear.ObservedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	_, err = io.WriteString(app.Stdio.Out, b.String())
+	return err
+}
+
+// markText is a mark in the words of the health report: `live/quota_exhausted until …`,
+// `dead(token_revoked)`, `circuit open until …`.
+func markText(m state.Mark) string {
+	s := m.State
+	if m.Kind == state.MarkCircuit {
+		s = "circuit open"
+	}
+	if m.Availability != "" && m.Availability != state.Available {
+		s += "/" + m.Availability
+	}
+	if m.Reason != "" {
+		s += "(" + m.Reason + ")"
+	}
+	if m.Until != nil {
+		s += " until " + m.Until.UTC().Format(time.RFC3339)
+	}
+	return s
 }

@@ -36,6 +36,9 @@ func Main(args []string, env omux.Environ, stdio Stdio) int {
 func Run(args []string, env omux.Environ, stdio Stdio) (code int, reraise syscall.Signal) {
 	app := newApp(env, stdio)
 	code = run(app, args)
+	if app.pool != nil {
+		app.pool.Close()
+	}
 	return code, app.reraise
 }
 

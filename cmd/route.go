@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -52,8 +53,11 @@ func explainFor(app *App, sel Selectors, verb string) (*explain.Explanation, err
 		return nil, err
 	}
 	dir := state.Dir(app.Getenv)
-	store := state.Open(dir)
-	h, err := store.Load()
+	store, err := app.healthOf(cfg, dir, state.Open(dir))
+	if err != nil {
+		return nil, err
+	}
+	h, err := store.Snapshot(context.Background())
 	for _, w := range store.Warnings() {
 		fmt.Fprintf(app.Stdio.Err, "oauth-mux: warning: %s\n", w)
 	}
@@ -168,6 +172,9 @@ func livenessText(l explain.LivenessSummary) string {
 			s += " " + t.word + " " + t.at.Format(time.RFC3339)
 			break
 		}
+	}
+	if l.Host != "" {
+		s += " (seen on " + l.Host + ")"
 	}
 	return s
 }

@@ -17,6 +17,7 @@ type Config struct {
 	Providers           map[string]Provider             `json:"providers,omitempty"`
 	Profiles            map[string]Profile              `json:"profiles,omitempty"`
 	Strategies          map[string]Strategy             `json:"strategies,omitempty"`
+	Shared              Shared                          `json:"shared,omitzero"`
 
 	// Path is the file the config was loaded from ("" for an embedded one).
 	Path string `json:"-"`

@@ -168,6 +168,7 @@ func (c *Config) problems() []Problem {
 	for _, name := range sortedNames(c.Strategies) {
 		v.strategy(name, c.Strategies[name])
 	}
+	v.shared()
 	return v.probs
 }
 

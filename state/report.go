@@ -49,6 +49,7 @@ type ReportEvidence struct {
 	RetryAfterS int    `json:"retry_after_s,omitempty"`
 	Verdict     string `json:"verdict,omitempty"`
 	Decision    string `json:"decision,omitempty"`
+	Host        string `json:"host,omitempty"`
 }
 
 func rfc3339(t time.Time) string {
@@ -108,7 +109,7 @@ func (h *Health) Report(filterProvider string, now time.Time) HealthReport {
 			e.LastEvidence = &ReportEvidence{
 				Source: string(ev.Source), ObservedAt: rfc3339(ev.ObservedAt), ExitStatus: ev.ExitStatus,
 				HTTPStatus: ev.HTTPStatus, Rule: ev.Rule, RetryAfterS: ev.RetryAfterS, Verdict: ev.Verdict,
-				Decision: ev.Decision,
+				Decision: ev.Decision, Host: ev.Host,
 			}
 		}
 		rep.Accounts = append(rep.Accounts, e)

@@ -75,3 +75,17 @@ const (
 	ExitRefresh = 203 // a token refresh failed (refused, invalid_grant, account lock held)
 	ExitNetwork = 204 // a network error
 )
+
+// ValidPool reports whether name may name a shared-health pool: 1–64 of letters, digits, '.', '_'
+// and '-', so that it can sit in a Redis hash tag ({pool}) and in a file name.
+func ValidPool(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '.' || c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -74,6 +74,8 @@ type Route struct {
 	ScheduleReason string     `json:"schedule_reason"`
 	// Handoff is the pending handoff of this route's repair, when one is queued.
 	Handoff *state.Handoff `json:"handoff,omitempty"`
+	// EvidenceHost is the machine of a shared pool whose evidence put the route in its phase.
+	EvidenceHost string `json:"evidence_host,omitempty"`
 
 	since        time.Time // when the route's recorded state began (its liveness since)
 	revalidating bool      // selectable only because a window expired
@@ -106,7 +108,7 @@ type Summary struct {
 // phaseOf places an explained route in a phase and schedules it.
 func phaseOf(rr explain.RouteReport, now time.Time) Route {
 	r := Route{Key: rr.Key, Provider: rr.Provider, Account: rr.Account, Capability: rr.Capability,
-		Selectable: rr.Selectable, SkipReason: rr.SkipReason, Action: rr.Action,
+		Selectable: rr.Selectable, SkipReason: rr.SkipReason, Action: rr.Action, EvidenceHost: rr.Liveness.Host,
 		revalidating: rr.Liveness.State == explain.LivenessRevalidation}
 	if rr.Liveness.Since != nil {
 		r.since = *rr.Liveness.Since

@@ -124,6 +124,8 @@ type LivenessSummary struct {
 	Source         string     `json:"source,omitempty"`
 	ObservedAt     *time.Time `json:"observed_at,omitempty"`
 	Rule           string     `json:"rule,omitempty"`
+	// Host is the machine of a shared pool that saw the evidence.
+	Host string `json:"host,omitempty"`
 }
 
 // RouteReport is one route as the no-spend planners see it.
@@ -291,7 +293,7 @@ func summarize(c routes.Candidate, h *state.Health, now time.Time) LivenessSumma
 		s.Since = utcPtr(&l.Since)
 	}
 	if ev := rec.LastEvidence; ev != nil {
-		s.Source, s.Rule = string(ev.Source), ev.Rule
+		s.Source, s.Rule, s.Host = string(ev.Source), ev.Rule, ev.Host
 		if !ev.ObservedAt.IsZero() {
 			s.ObservedAt = utcPtr(&ev.ObservedAt)
 		}

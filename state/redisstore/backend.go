@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -35,23 +36,26 @@ func (b *Backend) Snapshot(ctx context.Context) (*state.Health, error) {
 	return h, nil
 }
 
-// Apply writes ops to the local store, then what they changed of the shared health to the pool.
+// Apply writes ops to the local store, then what they changed of the shared health to the pool. A
+// reset forgets the key across the pool, also where only other machines recorded it.
 func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
 	host := b.Client.Host()
 	ops = slices.Clone(ops) // the caller's ops keep their evidence as given
+	var resets []*state.Reset
 	for i, op := range ops {
-		if m, ok := op.(state.MarkVerdict); ok {
-			m.Evidence.Host = host
-			ops[i] = m
+		switch o := op.(type) {
+		case state.MarkVerdict:
+			o.Evidence.Host = host
+			ops[i] = o
+		case *state.Reset:
+			resets = append(resets, o)
 		}
 	}
 	var ws []state.SharedWrite
 	err := b.Local.ApplyThen(func(h *state.Health, ran func() bool) {
 		var routeKeys []string
-		for _, op := range ops {
-			if r, ok := op.(*state.Reset); ok {
-				routeKeys = append(routeKeys, h.RouteKeysOf(r.Key)...)
-			}
+		for _, r := range resets {
+			routeKeys = append(routeKeys, h.RouteKeysOf(r.Key)...)
 		}
 		if ran() {
 			ws = state.SharedWrites(h, host, routeKeys, ops...)
@@ -60,10 +64,36 @@ func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
 	if err != nil {
 		return err
 	}
+	for _, r := range resets {
+		ws = append(ws, b.poolOnlyReset(ctx, r)...)
+	}
 	if werr := b.Client.Write(ctx, ws); werr != nil && !errors.Is(werr, state.ErrOffline) {
 		return werr
 	}
 	return nil
+}
+
+// poolOnlyReset clears the keys the pool holds under a reset that found nothing on this machine
+// (the local reset already cleared what it found), and marks the reset found.
+func (b *Backend) poolOnlyReset(ctx context.Context, r *state.Reset) []state.SharedWrite {
+	if r.Found {
+		return nil
+	}
+	keys, err := b.Client.Read(ctx)
+	if err != nil {
+		return nil
+	}
+	now := b.Client.opts.Now().UTC()
+	var ws []state.SharedWrite
+	for _, k := range keys {
+		if k.Key == r.Key || strings.HasPrefix(k.Key, r.Key+"#") && !strings.Contains(r.Key, "#") {
+			if len(k.Marks) > 0 {
+				ws = append(ws, state.SharedWrite{Clear: &state.Clear{Key: k.Key, ObservedAt: now, Host: b.Client.Host()}})
+			}
+		}
+	}
+	r.Found = len(ws) > 0
+	return ws
 }
 
 // AppendEvent appends to this machine's events log: events are a machine's own history.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/state"
 )
 
@@ -78,23 +79,9 @@ type cachedKey struct {
 	expires time.Time
 }
 
-// ValidPool reports whether name may be a pool name: letters, digits, '.', '_' and '-', so that it
-// can sit in a hash tag.
-func ValidPool(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
-	}
-	for _, c := range name {
-		if !(c == '.' || c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // New makes a client; it does not connect (the first call does).
 func New(o Options) (*Client, error) {
-	if !ValidPool(o.Pool) {
+	if !omux.ValidPool(o.Pool) {
 		return nil, fmt.Errorf("shared health: pool name %q must be letters, digits, '.', '_' or '-'", o.Pool)
 	}
 	ro, err := redis.ParseURL(o.URL)
@@ -117,6 +104,7 @@ func New(o Options) (*Client, error) {
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // one try: a retry would double the wait of a command that must not wait
+	ro.DialerRetries = 1
 	ro.PoolSize = 4
 	ro.DisableIdentity = true
 	c := &Client{rdb: redis.NewClient(ro), opts: o, prefix: "om:{" + o.Pool + "}:", address: ro.Addr}
