@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/routes/renew"
@@ -188,7 +189,11 @@ func (a *App) accountPlan(sel routes.Selector) ([]routes.Route, *routes.Recorder
 // directory, version and state dir, and where lines for the user go.
 func (a *App) runOptions(stateDir string, notify routes.Notifier) routes.RunOptions {
 	wd, _ := os.Getwd()
-	return routes.RunOptions{Env: a.Env, Dir: wd, Version: Version(), StateDir: stateDir, Notify: notify}
+	o := routes.RunOptions{Env: a.Env, Dir: wd, Version: Version(), StateDir: stateDir, Notify: notify}
+	if f := a.fleet(); f != nil {
+		o.Refresh = &inject.RefreshOptions{Fleet: f}
+	}
+	return o
 }
 
 // notices renders routes' lines on this invocation's stderr.

@@ -47,7 +47,7 @@ func (c *KeepaliveCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	k := &keepalive{app: app, Keepalive: &renew.Keepalive{Recorder: rec, Routes: rs, Notify: app.notices(), Once: c.Once,
-		Options: renew.Options{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}}}}
+		Options: renew.Options{Trigger: "keepalive", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Fleet: app.fleet()}}}
 	if c.Once {
 		results, _ := k.Pass(ctx)
 		return reportRefresh(app, results)

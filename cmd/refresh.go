@@ -32,7 +32,7 @@ func (c *RefreshCmd) Run(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	opts := renew.Options{Trigger: "refresh", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true}
+	opts := renew.Options{Trigger: "refresh", SecretEnv: inject.Env{Environ: app.Env, Stdin: app.Stdio.In}, Force: true, Fleet: app.fleet()}
 	results := make([]routes.RefreshResult, 0, len(rs))
 	for _, r := range rs {
 		results = append(results, renew.Account(ctx, rec, r, opts))

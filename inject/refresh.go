@@ -31,6 +31,8 @@ type RefreshOptions struct {
 	// a refresh: keepalive refreshes at 75 % of a token's life, and a second keepalive that waited
 	// for the lock must see that the first one already did. modTime is the credential's ModTime.
 	Due func(tok providers.Token, modTime, now time.Time) bool
+	// Fleet, when set, makes the refresh one machine's for the whole pool (see Fleet).
+	Fleet Fleet
 }
 
 // RefreshRequest names the account whose credential to refresh.
@@ -55,6 +57,11 @@ type RefreshResult struct {
 	Rotated bool
 	// Capability is the secret's write capability (writeback_capability in the event).
 	Capability string
+	// Adopted is true when the credential became the pool's newer generation, which another
+	// machine refreshed.
+	Adopted bool
+	// Warning is what went wrong after a refresh that succeeded (the pool refused its generation).
+	Warning string
 }
 
 // ErrNotAdmitted is wrapped by the RefreshError for a credential oauth-mux does not own: the
@@ -102,24 +109,46 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 	defer lock.Release()
 
 	// Inside the lock: another process may have refreshed while we waited.
-	sec, err := ReadSecret(ctx, rr.Secret, rr.SecretEnv)
+	sec, tok, err := readToken(ctx, rr)
 	if err != nil {
-		return res, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential unavailable", Err: err,
-			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
+		return res, err
 	}
-	tok, err := providers.ParseCredential(def, sec.Data, sec.ModTime)
-	if err != nil {
-		return res, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential does not parse", Err: err,
-			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
+	if opts.Fleet != nil {
+		return refreshInPool(ctx, rr, opts, res, sec, tok, now)
 	}
-	due := tok.Expired(now(), RefreshLead)
-	if opts.Due != nil {
-		due = opts.Due(tok, sec.ModTime, now())
-	}
-	if !opts.Force && !due {
+	if !opts.Force && !opts.due(tok, sec.ModTime, now()) {
 		res.Token, res.Secret = tok, sec
 		return res, nil
 	}
+	return exchange(ctx, rr, opts, res, sec, tok, now)
+}
+
+// due is whether tok, re-read inside the lock, still needs a refresh.
+func (o RefreshOptions) due(tok providers.Token, modTime, now time.Time) bool {
+	if o.Due != nil {
+		return o.Due(tok, modTime, now)
+	}
+	return tok.Expired(now, RefreshLead)
+}
+
+// readToken reads and parses the account's credential.
+func readToken(ctx context.Context, rr RefreshRequest) (Secret, providers.Token, error) {
+	sec, err := ReadSecret(ctx, rr.Secret, rr.SecretEnv)
+	if err != nil {
+		return sec, providers.Token{}, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential unavailable", Err: err,
+			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
+	}
+	tok, err := providers.ParseCredential(rr.Definition, sec.Data, sec.ModTime)
+	if err != nil {
+		return sec, tok, &CredentialError{Provider: rr.Provider, Account: rr.Account, Msg: "credential does not parse", Err: err,
+			Verdict: classify.Verdict{Class: classify.Dead, Reason: classify.CredentialUnavailable, Source: classify.SourceCredentialValidation}}
+	}
+	return sec, tok, nil
+}
+
+// exchange posts the refresh grant for tok and writes the answer back into the secret.
+func exchange(ctx context.Context, rr RefreshRequest, opts RefreshOptions, res RefreshResult, sec Secret, tok providers.Token, now func() time.Time) (RefreshResult, error) {
+	def := rr.Definition
 	if tok.RefreshToken == "" {
 		if !tok.Expired(now(), 0) {
 			// A forced refresh of a live token without a refresh token proves nothing about it.
@@ -138,7 +167,7 @@ func Refresh(ctx context.Context, rr RefreshRequest) (RefreshResult, error) {
 		Scopes:   def.Auth.Scopes,
 		// Public clients: the client_id travels in the form, and no guess-and-retry of the auth style
 		// (which would post the refresh token twice).
-		Endpoint: oauth2.Endpoint{TokenURL: endpoint, AuthStyle: oauth2.AuthStyleInParams},
+		Endpoint: oauth2.Endpoint{TokenURL: def.Auth.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams},
 	}
 	octx := context.WithValue(ctx, oauth2.HTTPClient, client)
 	nt, err := cfg.TokenSource(octx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()

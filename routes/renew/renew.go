@@ -37,6 +37,8 @@ type Options struct {
 	Due func(tok providers.Token, modTime, now time.Time) bool
 	// HTTPClient posts the grant; nil means a 30 s client.
 	HTTPClient *http.Client
+	// Fleet shares the refresh with the machines of a pool (one refresher per account).
+	Fleet inject.Fleet
 }
 
 // NotAdmitted is the result for a route oauth-mux may not refresh; nothing is read.
@@ -65,7 +67,7 @@ func Account(ctx context.Context, rec *routes.Recorder, r routes.Route, o Option
 	rr, err := inject.Refresh(ctx, inject.RefreshRequest{
 		Provider: r.Provider, Account: r.Account, Secret: r.Acct.Secret, Definition: r.Def,
 		StateDir: rec.StateDir, SecretEnv: o.SecretEnv, Now: o.Now,
-		Options: &inject.RefreshOptions{HTTPClient: o.HTTPClient, Force: o.Force, Due: o.Due},
+		Options: &inject.RefreshOptions{HTTPClient: o.HTTPClient, Force: o.Force, Due: o.Due, Fleet: o.Fleet},
 	})
 	if err == nil {
 		res.Refreshed, res.Rotated, res.ExpiresAt = rr.Refreshed, rr.Rotated, utc(rr.Token.ExpiresAt)

@@ -1,0 +1,271 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/oauth-mux/oauth-mux/internal/testredis"
+)
+
+// familyServer is a token endpoint that rotates refresh tokens and, like the providers whose
+// rotation breaks fleets, revokes the whole family when a used refresh token comes back.
+type familyServer struct {
+	*httptest.Server
+	mu           sync.Mutex
+	current      string
+	used         map[string]bool
+	revoked      bool
+	requests     int
+	invalidGrant int
+}
+
+func newFamilyServer(t *testing.T, first string) *familyServer {
+	s := &familyServer{current: first, used: map[string]bool{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		rt := r.PostForm.Get("refresh_token")
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.requests++
+		if s.used[rt] || s.revoked || rt != s.current {
+			s.revoked = true
+			s.invalidGrant++
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"invalid_grant","error_description":"refresh token reused: family revoked"}`)
+			return
+		}
+		s.used[rt] = true
+		s.current = fmt.Sprintf("rotated-refresh-%d", s.requests)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"rotated-access-%d","refresh_token":%q,"token_type":"Bearer","expires_in":3600}`, s.requests, s.current)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *familyServer) counts() (requests, invalid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests, s.invalidGrant
+}
+
+// fleetMachine is one machine of a pool with one linear account refreshed by oauth-mux.
+type fleetMachine struct {
+	dir, secret, state string
+	env                []string
+}
+
+func newFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int, leaseMS int) []*fleetMachine {
+	t.Helper()
+	if _, err := exec.LookPath("oauth-mux"); err != nil {
+		t.Skip("oauth-mux is not on PATH")
+	}
+	id, err := age.GenerateX25519Identity()
+	must(t, err)
+	var out []*fleetMachine
+	for i := range machines {
+		dir := t.TempDir()
+		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, "linear.json"), state: filepath.Join(dir, "state")}
+		redis := config{"url": srv.URL(), "pool": "fleet", "recipient": id.Recipient().String(),
+			"identity": config{"backend": "env", "variable": "POOL_AGE_IDENTITY"}}
+		if leaseMS > 0 {
+			redis["lease_ms"] = leaseMS
+		}
+		cfg := config{"version": 1,
+			"provider_definitions": config{"linear": config{"auth": config{"token_endpoint": tokenURL}}},
+			"providers":            config{"linear": config{"accounts": config{"work": config{"secret": config{"backend": "file", "path": m.secret}}}}},
+			"shared":               config{"redis": redis},
+		}
+		b, _ := json.Marshal(cfg)
+		must(t, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600))
+		must(t, os.WriteFile(m.secret, []byte(expiredLinear), 0o600))
+		m.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+m.state, "OMUX_CONFIG="+filepath.Join(dir, "config.json"),
+			fmt.Sprintf("OMUX_HOST_ID=machine-%d", i), "POOL_AGE_IDENTITY="+id.String())
+		out = append(out, m)
+	}
+	return out
+}
+
+func (m *fleetMachine) command(t *testing.T, args ...string) *exec.Cmd {
+	c := exec.CommandContext(t.Context(), "oauth-mux", args...)
+	c.Env, c.Dir = m.env, m.dir
+	return c
+}
+
+// TestFleetOneRefreshPerGeneration: 20 processes on 4 machines, one expired token whose refresh
+// token rotates and is single-use: exactly one refresh request, no invalid_grant, every process
+// gets the new token, and no token is in Redis in clear.
+func TestFleetOneRefreshPerGeneration(t *testing.T) {
+	t.Parallel()
+	srv := testredis.Start(t)
+	tokens := newFamilyServer(t, "CANARY-RT-OLD")
+	fleet := newFleet(t, srv, tokens.URL+"/token", 4, 0)
+
+	const perMachine = 5
+	var wg sync.WaitGroup
+	results := make([]string, len(fleet)*perMachine)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := fleet[i%len(fleet)].command(t, "env", "--provider", "linear", "--shell", "bash")
+			var so, se bytes.Buffer
+			c.Stdout, c.Stderr = &so, &se
+			if err := c.Run(); err != nil {
+				results[i] = fmt.Sprintf("error %v: %s", err, se.String())
+				return
+			}
+			results[i] = so.String()
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if !strings.Contains(r, "export LINEAR_ACCESS_TOKEN='rotated-access-1'") {
+			t.Errorf("process %d (machine %d) did not get the refreshed token:\n%s", i, i%len(fleet), redact(r))
+		}
+	}
+	if req, bad := tokens.counts(); req != 1 || bad != 0 {
+		t.Errorf("%d refresh requests and %d invalid_grant, want 1 and 0", req, bad)
+	}
+	for i, m := range fleet {
+		b, err := os.ReadFile(m.secret)
+		must(t, err)
+		if !strings.Contains(string(b), "rotated-refresh-1") {
+			t.Errorf("machine %d does not hold the rotated refresh token", i)
+		}
+	}
+
+	// The next generation: every machine's token expires again; one more request, still no reuse.
+	for _, m := range fleet {
+		b, _ := os.ReadFile(m.secret)
+		var cred map[string]any
+		must(t, json.Unmarshal(b, &cred))
+		cred["expires_at"] = 1000
+		b, _ = json.Marshal(cred)
+		must(t, os.WriteFile(m.secret, b, 0o600))
+	}
+	for _, m := range fleet {
+		c := m.command(t, "env", "--provider", "linear", "--shell", "bash")
+		if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "rotated-access-2") {
+			t.Errorf("second generation: %v\n%s", err, redact(string(out)))
+		}
+	}
+	if req, bad := tokens.counts(); req != 2 || bad != 0 {
+		t.Errorf("after the second expiry: %d requests and %d invalid_grant, want 2 and 0", req, bad)
+	}
+	scanRedisForTokens(t, srv, "CANARY", "rotated-access", "rotated-refresh")
+}
+
+// scanRedisForTokens reads every key and value of the server and fails on any of the needles.
+func scanRedisForTokens(t *testing.T, srv *testredis.Server, needles ...string) {
+	t.Helper()
+	keys, err := srv.CLI("--scan")
+	must(t, err)
+	if strings.TrimSpace(keys) == "" {
+		t.Fatal("the pool left no keys to scan")
+	}
+	var all strings.Builder
+	for _, k := range strings.Fields(keys) {
+		all.WriteString(k + "\n")
+		typ, _ := srv.CLI("TYPE", k)
+		var v string
+		switch typ {
+		case "string":
+			v, _ = srv.CLI("GET", k)
+		case "zset":
+			v, _ = srv.CLI("ZRANGE", k, "0", "-1", "WITHSCORES")
+		default:
+			v, _ = srv.CLI("DUMP", k)
+		}
+		all.WriteString(v + "\n")
+	}
+	for _, n := range needles {
+		if strings.Contains(all.String(), n) {
+			t.Errorf("Redis holds %q in clear", n)
+		}
+	}
+}
+
+// TestFleetStoppedHolderDoesNotSend: a lease holder stopped (SIGSTOP) past its lease is taken over
+// by another machine, and sends nothing when it resumes. With Redis gone nobody refreshes.
+func TestFleetStoppedHolderDoesNotSend(t *testing.T) {
+	t.Parallel()
+	srv := testredis.Start(t)
+	tokens := newFamilyServer(t, "CANARY-RT-OLD")
+	fleet := newFleet(t, srv, tokens.URL+"/token", 2, 1000)
+	a, b := fleet[0], fleet[1]
+
+	holder := a.command(t, "refresh")
+	holder.Env = append(holder.Env, "OMUX_TEST_STOP_AFTER_LEASE=1")
+	var hout bytes.Buffer
+	holder.Stdout, holder.Stderr = &hout, &hout
+	must(t, holder.Start())
+	deadline := time.Now().Add(10 * time.Second)
+	for !stopped(holder.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the holder never stopped:\n%s", hout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1200 * time.Millisecond) // past the 1 s lease
+
+	if out, err := b.command(t, "refresh").CombinedOutput(); err != nil {
+		t.Fatalf("B could not take the lease over: %v\n%s", err, redact(string(out)))
+	}
+	if req, _ := tokens.counts(); req != 1 {
+		t.Fatalf("%d requests after B's refresh, want 1", req)
+	}
+	must(t, holder.Process.Signal(syscall.SIGCONT))
+	err := holder.Wait()
+	if req, bad := tokens.counts(); req != 1 || bad != 0 {
+		t.Errorf("the resumed holder sent: %d requests, %d invalid_grant (exit %v)\n%s", req, bad, err, redact(hout.String()))
+	}
+	if !strings.Contains(hout.String(), "lease") {
+		t.Errorf("the resumed holder does not say it lost its lease:\n%s", redact(hout.String()))
+	}
+
+	// Redis down, A's token expired: A is not refreshed alone.
+	b2, _ := os.ReadFile(a.secret)
+	var cred map[string]any
+	must(t, json.Unmarshal(b2, &cred))
+	cred["expires_at"] = 1000
+	b2, _ = json.Marshal(cred)
+	must(t, os.WriteFile(a.secret, b2, 0o600))
+	srv.Kill()
+	out, err := a.command(t, "env", "--provider", "linear", "--shell", "bash").CombinedOutput()
+	if err == nil {
+		t.Errorf("env on an expired pool account with Redis down succeeded:\n%s", redact(string(out)))
+	}
+	if req, _ := tokens.counts(); req != 1 {
+		t.Errorf("a refresh was sent while the pool was offline (%d requests)", req)
+	}
+	if !strings.Contains(string(out), "offline") {
+		t.Errorf("env does not say the pool is offline:\n%s", redact(string(out)))
+	}
+}
+
+// stopped reports whether pid is stopped (state T in /proc, or ps elsewhere).
+func stopped(pid int) bool {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		return len(f) > 0 && f[0] == "T"
+	}
+	out, err := exec.Command("ps", "-o", "state=", "-p", fmt.Sprint(pid)).Output()
+	return err == nil && strings.HasPrefix(strings.TrimSpace(string(out)), "T")
+}

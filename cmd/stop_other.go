@@ -1,0 +1,6 @@
+//go:build !unix
+
+package cmd
+
+// stopSelf has no SIGSTOP to send here.
+func stopSelf() {}

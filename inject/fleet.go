@@ -1,0 +1,223 @@
+package inject
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/state"
+)
+
+// Fleet is an account's refresh shared by the machines of a pool: a lease so that one machine
+// refreshes, and generations of the credential, sealed to the pool's key, so that the others adopt
+// the rotated credential instead of presenting a refresh token that has been used (which revokes
+// the whole token family at most providers). Every call is bounded; an unreachable pool is an error
+// wrapping state.ErrOffline.
+type Fleet interface {
+	// Latest is the account's generation and its sealed credential (nil before the first).
+	Latest(ctx context.Context, account string) (gen int64, sealed []byte, err error)
+	// Acquire takes the account's lease; a nil lease with heldFor > 0 means another machine holds it.
+	Acquire(ctx context.Context, account string) (lease FleetLease, heldFor time.Duration, err error)
+	// Seal encrypts a credential to the pool's key; Open decrypts one with this machine's identity.
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// FleetLease is this machine's hold on an account's refresh.
+type FleetLease interface {
+	// Generation is the account's generation when the lease was taken.
+	Generation() int64
+	// Remaining is what is left of the lease; 0 when another machine took it over.
+	Remaining(ctx context.Context) (time.Duration, error)
+	// Commit stores the next generation, if the lease still holds and nobody stored one since.
+	Commit(ctx context.Context, sealed []byte) (int64, error)
+	Release(ctx context.Context)
+}
+
+// ErrPoolOffline is wrapped by the refusal to refresh a pool's account while the pool cannot be
+// reached: a machine alone cannot know whether another already rotated the refresh token.
+var ErrPoolOffline = errors.New("the shared pool is offline")
+
+// pollEvery is how often a machine waiting for another's refresh looks for the new generation.
+const pollEvery = 50 * time.Millisecond
+
+// refreshInPool is Refresh for an account of a shared pool, inside this machine's account lock:
+// adopt a newer generation; when the token is still due, refresh as the lease holder (re-checking
+// the lease just before sending, committing only over the generation it read), or wait for the
+// holder's generation and adopt it.
+func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, res RefreshResult, sec Secret, tok providers.Token, now func() time.Time) (RefreshResult, error) {
+	f := opts.Fleet
+	key := omux.Account(rr.Provider, rr.Account).String()
+	due := func(tok providers.Token, sec Secret) bool { return opts.Force || opts.due(tok, sec.ModTime, now()) }
+	offline := func(err error) (RefreshResult, error) {
+		if !due(tok, sec) {
+			res.Token, res.Secret = tok, sec
+			return res, nil
+		}
+		return res, &RefreshError{Msg: key + ": not refreshed by this machine alone while the shared pool is offline", Network: true,
+			Err: fmt.Errorf("%w: %w", ErrPoolOffline, err)}
+	}
+	local := readGeneration(rr.StateDir, key)
+	adoptNewer := func(gen int64, sealed []byte) error {
+		if gen <= local || sealed == nil {
+			return nil
+		}
+		s, t, err := adopt(ctx, rr, f, sealed, gen)
+		if err != nil {
+			return err
+		}
+		sec, tok, local, res.Adopted = s, t, gen, true
+		return nil
+	}
+	gen, sealed, err := f.Latest(ctx, key)
+	if err != nil {
+		return offline(err)
+	}
+	if err := adoptNewer(gen, sealed); err != nil {
+		return res, err
+	}
+	if !due(tok, sec) {
+		res.Token, res.Secret = tok, sec
+		return res, nil
+	}
+	deadline := now().Add(lockWait)
+	var lease FleetLease
+	for {
+		l, heldFor, err := f.Acquire(ctx, key)
+		if err != nil {
+			return offline(err)
+		}
+		if l != nil {
+			lease = l
+			break
+		}
+		// Another machine is refreshing: its generation is what this one uses.
+		gen, sealed, err := f.Latest(ctx, key)
+		if err != nil {
+			return offline(err)
+		}
+		if gen > local && sealed != nil {
+			if err := adoptNewer(gen, sealed); err != nil {
+				return res, err
+			}
+			res.Token, res.Secret = tok, sec
+			return res, nil
+		}
+		if now().After(deadline) {
+			return res, &RefreshError{Msg: fmt.Sprintf("%s: another machine of the pool holds the refresh lease (%s left)", key, heldFor.Round(time.Millisecond))}
+		}
+		select {
+		case <-ctx.Done():
+			return res, &RefreshError{Msg: key + ": waiting for another machine's refresh", Err: ctx.Err()}
+		case <-time.After(min(pollEvery, max(heldFor, time.Millisecond))):
+		}
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	if g := lease.Generation(); g > local {
+		// A generation landed between the read and the lease.
+		if gen, sealed, err = f.Latest(ctx, key); err != nil {
+			return offline(err)
+		}
+		if err := adoptNewer(gen, sealed); err != nil {
+			return res, err
+		}
+		if !due(tok, sec) {
+			res.Token, res.Secret = tok, sec
+			return res, nil
+		}
+	}
+	return sendAsHolder(ctx, rr, opts, res, sec, tok, now, lease, key)
+}
+
+// sendAsHolder refreshes as the lease holder: only with enough lease left for the request to end
+// before it expires (a holder that was stopped past its lease sends nothing), and commits the
+// result as the next generation.
+func sendAsHolder(ctx context.Context, rr RefreshRequest, opts RefreshOptions, res RefreshResult, sec Secret, tok providers.Token, now func() time.Time, lease FleetLease, key string) (RefreshResult, error) {
+	rem, err := lease.Remaining(ctx)
+	if err != nil || rem < minLeaseToSend {
+		return res, &RefreshError{Msg: key + ": the refresh lease ran out before the request was sent (another machine may be refreshing); nothing was sent", Err: err}
+	}
+	// The request must end inside the lease: past it another machine may send the same token.
+	client := &http.Client{Timeout: min(30*time.Second, rem-minLeaseToSend/2)}
+	if opts.HTTPClient != nil {
+		c := *opts.HTTPClient
+		c.Timeout = min(client.Timeout, nonZero(c.Timeout, client.Timeout))
+		client = &c
+	}
+	opts.HTTPClient = client
+	res, err = exchange(ctx, rr, opts, res, sec, tok, now)
+	if err != nil {
+		return res, err
+	}
+	sealed, err := opts.Fleet.Seal(res.Secret.Data)
+	if err != nil {
+		res.Warning = "the refreshed credential could not be sealed for the pool: " + err.Error()
+		return res, nil
+	}
+	g, err := lease.Commit(ctx, sealed)
+	if err != nil {
+		res.Warning = "the pool did not take the refreshed credential: " + err.Error()
+		return res, nil
+	}
+	writeGeneration(rr.StateDir, key, g)
+	return res, nil
+}
+
+// minLeaseToSend is the least lease left at which a holder still sends a refresh.
+const minLeaseToSend = 500 * time.Millisecond
+
+func nonZero(d, fallback time.Duration) time.Duration {
+	if d == 0 {
+		return fallback
+	}
+	return d
+}
+
+// adopt opens the pool's generation gen and makes it this machine's credential.
+func adopt(ctx context.Context, rr RefreshRequest, f Fleet, sealed []byte, gen int64) (Secret, providers.Token, error) {
+	plain, err := f.Open(sealed)
+	if err != nil {
+		return Secret{}, providers.Token{}, &RefreshError{Msg: "the pool's credential could not be opened with this machine's identity", Err: err}
+	}
+	if _, err := providers.ParseCredential(rr.Definition, plain, time.Now()); err != nil {
+		return Secret{}, providers.Token{}, &RefreshError{Msg: "the pool's credential does not parse", Err: err}
+	}
+	if err := WriteSecret(rr.Secret, plain); err != nil {
+		return Secret{}, providers.Token{}, err
+	}
+	sec, tok, err := readToken(ctx, rr)
+	if err != nil {
+		return sec, tok, err
+	}
+	writeGeneration(rr.StateDir, omux.Account(rr.Provider, rr.Account).String(), gen)
+	return sec, tok, nil
+}
+
+// generationPath is where this machine remembers which generation of an account it holds.
+func generationPath(dir, key string) string {
+	return filepath.Join(dir, "pool", state.SafeName(key)+".generation")
+}
+
+func readGeneration(dir, key string) int64 {
+	b, err := os.ReadFile(generationPath(dir, key))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+func writeGeneration(dir, key string, gen int64) {
+	p := generationPath(dir, key)
+	if os.MkdirAll(filepath.Dir(p), 0o700) == nil {
+		_ = state.WriteFileAtomic(p, []byte(strconv.FormatInt(gen, 10)+"\n"), 0o600)
+	}
+}
