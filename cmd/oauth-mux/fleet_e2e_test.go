@@ -82,7 +82,7 @@ func newFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int
 	for i := range machines {
 		dir := t.TempDir()
 		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, "linear.json"), state: filepath.Join(dir, "state")}
-		redis := config{"url": srv.URL(), "pool": "fleet", "recipient": id.Recipient().String(),
+		redis := config{"url": srv.URL(), "pool": "fleet", "timeout_ms": 3000, "recipient": id.Recipient().String(),
 			"identity": config{"backend": "env", "variable": "POOL_AGE_IDENTITY"}}
 		if leaseMS > 0 {
 			redis["lease_ms"] = leaseMS
