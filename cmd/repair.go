@@ -148,7 +148,7 @@ func (c *RepairRunCmd) Run(ctx context.Context, app *App) error {
 // stderr under --json).
 func (a *App) repairOptions(cfg *config.Config, store state.Backend, dir, profile string) repair.Options {
 	return repair.Options{Config: cfg, Store: store, StateDir: dir, Profile: profile, Env: a.Env, Stdin: a.Stdio.In,
-		Stdout: a.Stdio.Out, Stderr: a.Stdio.Err, JSONOut: a.JSON, Notify: a.notices()}
+		Stdout: a.Stdio.Out, Stderr: a.Stdio.Err, JSONOut: a.JSON, Notify: a.notices(), Fleet: a.fleet()}
 }
 
 func repairCommand(s Selectors) string {

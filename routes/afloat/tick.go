@@ -195,8 +195,12 @@ func (o Options) executeOne(ctx context.Context, rs []Route, now time.Time) (Exe
 		default:
 			x.Kind = "refresh"
 			rec := routes.AccountRecorder(o.Config, o.Store, o.StateDir, o.Plan.Profile, o.RunOptions.Notify)
+			var fleet inject.Fleet
+			if o.RunOptions.Refresh != nil {
+				fleet = o.RunOptions.Refresh.Fleet // a pool's account: refreshed under the pool's lease
+			}
 			res := renew.Account(ctx, rec, route, renew.Options{Trigger: "daemon", SecretEnv: o.SecretEnv,
-				Now: o.RunOptions.Now, HTTPClient: o.HTTPClient, Force: true})
+				Now: o.RunOptions.Now, HTTPClient: o.HTTPClient, Force: true, Fleet: fleet})
 			x.Outcome, x.Error = res.Outcome, res.Message
 			if res.ExitCode == 0 {
 				x.Error = ""

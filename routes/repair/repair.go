@@ -28,6 +28,8 @@ import (
 
 // Options is what a repair runs with.
 type Options struct {
+	// Fleet, for a shared pool, makes a refresh the pool's one (see inject.Fleet).
+	Fleet    inject.Fleet
 	Config   *config.Config
 	Store    state.Backend
 	StateDir string
@@ -117,7 +119,7 @@ func refresh(ctx context.Context, t *explain.RouteReport, o Options) Result {
 	// process must not hold it at the same time.
 	rec := routes.AccountRecorder(o.Config, o.Store, o.StateDir, o.Profile, o.Notify)
 	rr := renew.Account(ctx, rec, plan.Routes[0], renew.Options{Trigger: "repair",
-		SecretEnv: inject.Env{Environ: o.Env, Stdin: o.Stdin}, Force: true})
+		SecretEnv: inject.Env{Environ: o.Env, Stdin: o.Stdin}, Force: true, Fleet: o.Fleet})
 	if rr.ExitCode == 0 {
 		return Result{Outcome: explain.RepairSucceeded, OK: true, Message: fmt.Sprintf("%s refreshed", t.Key), Refresh: &rr}
 	}

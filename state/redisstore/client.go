@@ -105,6 +105,9 @@ func New(o Options) (*Client, error) {
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // one try: a retry would double the wait of a command that must not wait
 	ro.DialerRetries = 1
+	// RESP2: no HELLO (nor the maintenance-notification handshake that RESP3 brings) before the
+	// first command; a short command pays for each round trip.
+	ro.Protocol = 2
 	ro.PoolSize = 4
 	ro.DisableIdentity = true
 	c := &Client{rdb: redis.NewClient(ro), opts: o, prefix: "om:{" + o.Pool + "}:", address: ro.Addr}
@@ -335,13 +338,9 @@ func (c *Client) send(ctx context.Context, ws []state.SharedWrite) error {
 			args = append(args, "c", name, at.UnixMilli(), at.Add(state.ClearKeptFor).UnixMilli(), w.Clear.Host)
 		}
 	}
-	err := c.call(ctx, func(ctx context.Context) error { return writeScript.Run(ctx, c.rdb, keys, args...).Err() })
-	if err == nil {
-		c.mu.Lock()
-		c.cachedAt = time.Time{} // the next read sees this write from the server too
-		c.mu.Unlock()
-	}
-	return err
+	// The cache stays: what this process wrote is in its local store already, which every read
+	// merges the pool over, so a fresh read would only cost a round trip.
+	return c.call(ctx, func(ctx context.Context) error { return writeScript.Run(ctx, c.rdb, keys, args...).Err() })
 }
 
 // OutboxPath is the file of writes waiting for the server.
