@@ -187,6 +187,8 @@ func buildDoctor(app *App, cs inventory.ConfigState, now time.Time) doctorReport
 	rep.HealthBackend = app.checkHealthBackend(cfg, stateDir)
 	if hb := rep.HealthBackend; hb.Kind == "redis" && (hb.Reachable == nil || !*hb.Reachable) {
 		rep.Warnings = append(rep.Warnings, "shared health: "+hb.text())
+	} else if hb.Kind == "redis" && !hb.RefreshShared {
+		rep.Warnings = append(rep.Warnings, "shared health: each machine refreshes oauth-mux's tokens alone; a provider that rotates refresh tokens revokes the others' copies (set shared.redis.recipient and identity)")
 	}
 	rep.Warnings = append(rep.Warnings, rep.HealthWarnings...)
 	if len(rep.CorruptFiles) > 0 {

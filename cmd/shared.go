@@ -81,8 +81,11 @@ type healthBackend struct {
 	OfflineSince *time.Time `json:"offline_since,omitempty"`
 	LastError    string     `json:"last_error,omitempty"`
 	// Outbox counts the writes waiting for the server.
-	Outbox int    `json:"outbox"`
-	Error  string `json:"error,omitempty"`
+	Outbox int `json:"outbox"`
+	// RefreshShared says refreshes are the pool's (recipient and identity set); without it each
+	// machine refreshes alone, which a provider that rotates refresh tokens punishes.
+	RefreshShared bool   `json:"refresh_shared"`
+	Error         string `json:"error,omitempty"`
 }
 
 // checkHealthBackend pings the pool once (bounded by its timeout) and reads the state dir's outbox
@@ -95,7 +98,8 @@ func (a *App) checkHealthBackend(cfg *config.Config, dir string) healthBackend {
 	if pool == nil {
 		return healthBackend{Kind: "file"}
 	}
-	hb := healthBackend{Kind: "redis", Address: pool.Address(), Pool: pool.Pool(), Host: pool.Host(), Outbox: redisstore.Outboxed(dir)}
+	hb := healthBackend{Kind: "redis", Address: pool.Address(), Pool: pool.Pool(), Host: pool.Host(), Outbox: redisstore.Outboxed(dir),
+		RefreshShared: a.fleet() != nil}
 	// The status file before the ping: a ping that succeeds clears it.
 	st := redisstore.ReadStatus(dir)
 	lat, perr := pool.Ping(context.Background())
@@ -134,6 +138,9 @@ func (hb healthBackend) text() string {
 	}
 	if hb.Outbox > 0 {
 		s += fmt.Sprintf("; %d write%s waiting in the outbox", hb.Outbox, plural(hb.Outbox))
+	}
+	if !hb.RefreshShared {
+		s += "; refreshes not shared (set shared.redis.recipient and identity)"
 	}
 	return s
 }
