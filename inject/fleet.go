@@ -77,16 +77,20 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 		sec, tok, local, res.Adopted = s, t, gen, true
 		return nil
 	}
-	gen, sealed, err := f.Latest(ctx, key)
-	if err != nil {
-		return offline(err)
+	// catchUp adopts the pool's newest generation; done says the token needs no refresh after it.
+	catchUp := func() (done bool, err error) {
+		gen, sealed, err := f.Latest(ctx, key)
+		if err != nil {
+			_, err = offline(err)
+			return err == nil, err
+		}
+		if err := adoptNewer(gen, sealed); err != nil {
+			return false, err
+		}
+		return !due(tok, sec), nil
 	}
-	if err := adoptNewer(gen, sealed); err != nil {
-		return res, err
-	}
-	if !due(tok, sec) {
-		res.Token, res.Secret = tok, sec
-		return res, nil
+	if done, err := catchUp(); err != nil || done {
+		return resultOf(res, tok, sec, err)
 	}
 	deadline := now().Add(lockWait)
 	var lease FleetLease
@@ -123,18 +127,20 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 	defer lease.Release(context.WithoutCancel(ctx))
 	if g := lease.Generation(); g > local {
 		// A generation landed between the read and the lease.
-		if gen, sealed, err = f.Latest(ctx, key); err != nil {
-			return offline(err)
-		}
-		if err := adoptNewer(gen, sealed); err != nil {
-			return res, err
-		}
-		if !due(tok, sec) {
-			res.Token, res.Secret = tok, sec
-			return res, nil
+		if done, err := catchUp(); err != nil || done {
+			return resultOf(res, tok, sec, err)
 		}
 	}
 	return sendAsHolder(ctx, rr, opts, res, sec, tok, now, lease, key)
+}
+
+// resultOf is res with the credential in use, or the error alone.
+func resultOf(res RefreshResult, tok providers.Token, sec Secret, err error) (RefreshResult, error) {
+	if err != nil {
+		return res, err
+	}
+	res.Token, res.Secret = tok, sec
+	return res, nil
 }
 
 // sendAsHolder refreshes as the lease holder: only with enough lease left for the request to end

@@ -102,6 +102,18 @@ func newFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int
 	return out
 }
 
+// expire moves the machine's credential's expiry into the past, keeping the rest of it.
+func (m *fleetMachine) expire(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile(m.secret)
+	must(t, err)
+	var cred map[string]any
+	must(t, json.Unmarshal(b, &cred))
+	cred["expires_at"] = 1000
+	b, _ = json.Marshal(cred)
+	must(t, os.WriteFile(m.secret, b, 0o600))
+}
+
 func (m *fleetMachine) command(t *testing.T, args ...string) *exec.Cmd {
 	c := exec.CommandContext(t.Context(), "oauth-mux", args...)
 	c.Env, c.Dir = m.env, m.dir
@@ -153,12 +165,7 @@ func TestFleetOneRefreshPerGeneration(t *testing.T) {
 
 	// The next generation: every machine's token expires again; one more request, still no reuse.
 	for _, m := range fleet {
-		b, _ := os.ReadFile(m.secret)
-		var cred map[string]any
-		must(t, json.Unmarshal(b, &cred))
-		cred["expires_at"] = 1000
-		b, _ = json.Marshal(cred)
-		must(t, os.WriteFile(m.secret, b, 0o600))
+		m.expire(t)
 	}
 	for _, m := range fleet {
 		c := m.command(t, "env", "--provider", "linear", "--shell", "bash")
@@ -241,12 +248,7 @@ func TestFleetStoppedHolderDoesNotSend(t *testing.T) {
 	}
 
 	// Redis down, A's token expired: A is not refreshed alone.
-	b2, _ := os.ReadFile(a.secret)
-	var cred map[string]any
-	must(t, json.Unmarshal(b2, &cred))
-	cred["expires_at"] = 1000
-	b2, _ = json.Marshal(cred)
-	must(t, os.WriteFile(a.secret, b2, 0o600))
+	a.expire(t)
 	srv.Kill()
 	out, err := a.command(t, "env", "--provider", "linear", "--shell", "bash").CombinedOutput()
 	if err == nil {
