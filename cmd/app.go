@@ -9,6 +9,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/oauth-mux/oauth-mux/config"
+	"github.com/oauth-mux/oauth-mux/inject"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
 	"github.com/oauth-mux/oauth-mux/routes/inventory"
 	"github.com/oauth-mux/oauth-mux/state/redisstore"
@@ -36,6 +37,10 @@ type App struct {
 	poolOnce sync.Once
 	pool     *redisstore.Client
 	poolErr  error
+
+	// fleet is the pool's refresh coordination, made on first use (nil without one).
+	fleetOnce sync.Once
+	fleetV    inject.Fleet
 }
 
 func newApp(env omux.Environ, stdio Stdio) *App {

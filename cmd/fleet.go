@@ -19,8 +19,25 @@ import (
 )
 
 // fleet is the pool's refresh coordination for this invocation, or nil: without a pool, or without
-// the pool's age recipient and identity (a rotated credential is only ever shared sealed).
+// the pool's age recipient and identity (a rotated credential is only ever shared sealed). The
+// first call shares what this machine refreshed while the pool was offline, before anything else.
 func (a *App) fleet() inject.Fleet {
+	a.fleetOnce.Do(func() {
+		f := a.newFleet()
+		if f == nil {
+			return
+		}
+		a.fleetV = f
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		for _, w := range inject.FlushPending(ctx, state.Dir(a.Getenv), f) {
+			a.notices().Warn(w)
+		}
+	})
+	return a.fleetV
+}
+
+func (a *App) newFleet() *poolFleet {
 	cfg, err := a.Config()
 	if err != nil {
 		return nil
@@ -66,6 +83,10 @@ func (f *poolFleet) Acquire(ctx context.Context, account string) (inject.FleetLe
 		stopSelf() // the tests' way to freeze a holder between its lease and its request
 	}
 	return l, 0, nil
+}
+
+func (f *poolFleet) CommitAfter(ctx context.Context, account string, gen, own int64, sealed []byte) (int64, error) {
+	return f.pool.CommitAfter(ctx, account, gen, own, sealed)
 }
 
 func (f *poolFleet) Seal(plain []byte) ([]byte, error) {

@@ -80,6 +80,9 @@ func printRefreshResults(w io.Writer, results []routes.RefreshResult, stamp bool
 			b.WriteString(": " + r.Message)
 		}
 		fmt.Fprintln(w, b.String())
+		if r.Warning != "" {
+			fmt.Fprintf(w, "  warning: %s\n", r.Warning)
+		}
 		for _, h := range r.Hints {
 			fmt.Fprintf(w, "  hint: %s\n", h)
 		}

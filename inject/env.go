@@ -105,6 +105,8 @@ type Prepared struct {
 	Pending WriteBackResult
 	// Refreshed is true when Prepare refreshed the token (the caller records a token_refresh event).
 	Refreshed bool
+	// RefreshWarning is what went wrong around a refresh that succeeded, for stderr ("" when nothing).
+	RefreshWarning string
 
 	req         Request
 	home        string   // the managed dir, "" when none
@@ -338,7 +340,7 @@ func (p *Prepared) checkExpiry(ctx context.Context, tok providers.Token, sec Sec
 			// timeout) is no proof of death: the caller moves on without recording a verdict.
 			return tok, sec, err
 		}
-		p.Refreshed = res.Refreshed
+		p.Refreshed, p.RefreshWarning = res.Refreshed, res.Warning
 		return res.Token, res.Secret, nil
 	default:
 		if tok.ExpiresAt.After(now) {

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,6 +27,11 @@ type Fleet interface {
 	Latest(ctx context.Context, account string) (gen int64, sealed []byte, err error)
 	// Acquire takes the account's lease; a nil lease with heldFor > 0 means another machine holds it.
 	Acquire(ctx context.Context, account string) (lease FleetLease, heldFor time.Duration, err error)
+	// CommitAfter stores sealed as the generation after gen without a lease: a credential rotated
+	// outside one (by a CLI, or by a refresh whose commit did not reach the pool). It fails
+	// wrapping state.ErrGenerationMoved when another machine stored one first. own is the
+	// generation this machine holds: the new one is above it.
+	CommitAfter(ctx context.Context, account string, gen, own int64, sealed []byte) (int64, error)
 	// Seal encrypts a credential to the pool's key; Open decrypts one with this machine's identity.
 	Seal(plain []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
@@ -37,8 +43,9 @@ type FleetLease interface {
 	Generation() int64
 	// Remaining is what is left of the lease; 0 when another machine took it over.
 	Remaining(ctx context.Context) (time.Duration, error)
-	// Commit stores the next generation, if the lease still holds and nobody stored one since.
-	Commit(ctx context.Context, sealed []byte) (int64, error)
+	// Commit stores the next generation (above own, the one this machine holds), if the lease
+	// still holds and nobody stored one since.
+	Commit(ctx context.Context, sealed []byte, own int64) (int64, error)
 	Release(ctx context.Context)
 }
 
@@ -64,6 +71,13 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 		}
 		return res, &RefreshError{Msg: key + ": not refreshed by this machine alone while the shared pool is offline", Network: true,
 			Err: fmt.Errorf("%w: %w", ErrPoolOffline, err)}
+	}
+	// A refresh of an earlier run that did not reach the pool goes first: until it does, the
+	// other machines hold a refresh token this one used.
+	if w, err := flushPending(ctx, rr.StateDir, f, key); err != nil {
+		return offline(err)
+	} else if w != "" {
+		res.Warning = w
 	}
 	local := readGeneration(rr.StateDir, key)
 	adoptNewer := func(gen int64, sealed []byte) error {
@@ -165,15 +179,23 @@ func sendAsHolder(ctx context.Context, rr RefreshRequest, opts RefreshOptions, r
 	}
 	sealed, err := opts.Fleet.Seal(res.Secret.Data)
 	if err != nil {
-		res.Warning = "the refreshed credential could not be sealed for the pool: " + err.Error()
+		res.Warning = key + ": the refreshed credential could not be sealed for the pool, so the other machines still hold the used refresh token: " + err.Error()
 		return res, nil
 	}
-	g, err := lease.Commit(ctx, sealed)
-	if err != nil {
-		res.Warning = "the pool did not take the refreshed credential: " + err.Error()
-		return res, nil
+	own := readGeneration(rr.StateDir, key)
+	g, err := lease.Commit(ctx, sealed, own)
+	switch {
+	case err == nil:
+		writeGeneration(rr.StateDir, key, g)
+	case errors.Is(err, state.ErrGenerationMoved):
+		res.Warning = key + ": another machine stored a credential while this one refreshed; the next run takes the pool's"
+	default:
+		// Kept sealed and committed by the next run that reaches the pool, before anything else.
+		if perr := savePending(rr.StateDir, pending{Key: key, After: lease.Generation(), Sealed: sealed}); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		res.Warning = key + ": the refreshed credential did not reach the pool (" + err.Error() + "); this machine shares it when the pool answers"
 	}
-	writeGeneration(rr.StateDir, key, g)
 	return res, nil
 }
 
@@ -226,4 +248,91 @@ func writeGeneration(dir, key string, gen int64) {
 	if os.MkdirAll(filepath.Dir(p), 0o700) == nil {
 		_ = state.WriteFileAtomic(p, []byte(strconv.FormatInt(gen, 10)+"\n"), 0o600)
 	}
+}
+
+// pending is a refreshed credential, sealed, that this machine could not commit to the pool: the
+// generation after After.
+type pending struct {
+	Key    string `json:"key"`
+	After  int64  `json:"after"`
+	Sealed []byte `json:"sealed"`
+}
+
+func pendingPath(dir, key string) string {
+	return filepath.Join(dir, "pool", state.SafeName(key)+".pending")
+}
+
+func savePending(dir string, p pending) error {
+	js, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	path := pendingPath(dir, p.Key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return state.WriteFileAtomic(path, js, 0o600)
+}
+
+func readPending(path string) (pending, bool) {
+	b, err := os.ReadFile(path)
+	var p pending
+	if err != nil || json.Unmarshal(b, &p) != nil || p.Key == "" || len(p.Sealed) == 0 {
+		return pending{}, false
+	}
+	return p, true
+}
+
+// flushPending commits account key's pending credential, inside its account lock. It returns a
+// warning when another machine stored one first (the pool's wins: its holder refreshed from the
+// pool's credential) and an error, the pending credential kept, when the pool cannot be reached.
+func flushPending(ctx context.Context, dir string, f Fleet, key string) (string, error) {
+	path := pendingPath(dir, key)
+	p, ok := readPending(path)
+	if !ok || p.Key != key {
+		return "", nil
+	}
+	own := readGeneration(dir, key)
+	g, err := f.CommitAfter(ctx, key, p.After, max(own, p.After), p.Sealed)
+	var warning string
+	switch {
+	case err == nil:
+		writeGeneration(dir, key, g)
+	case errors.Is(err, state.ErrGenerationMoved):
+		warning = key + ": another machine stored a newer credential before this machine's refresh reached the pool; this machine takes the pool's"
+	default:
+		return "", err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return warning, err
+	}
+	return warning, nil
+}
+
+// FlushPending commits the credentials this machine refreshed while the pool could not be reached,
+// each inside its account lock (an account locked by another process is left to it). It returns
+// one line per account for the user.
+func FlushPending(ctx context.Context, dir string, f Fleet) []string {
+	paths, _ := filepath.Glob(filepath.Join(dir, "pool", "*.pending"))
+	var out []string
+	for _, path := range paths {
+		p, ok := readPending(path)
+		if !ok {
+			continue
+		}
+		provider, account, _ := strings.Cut(p.Key, ":")
+		lock, err := state.LockAccount(ctx, dir, provider, account, false)
+		if err != nil {
+			continue
+		}
+		w, err := flushPending(ctx, dir, f, p.Key)
+		lock.Release()
+		switch {
+		case w != "":
+			out = append(out, w)
+		case err != nil && !errors.Is(err, state.ErrOffline):
+			out = append(out, p.Key+": the credential refreshed here could not be shared with the pool: "+err.Error())
+		}
+	}
+	return out
 }

@@ -374,8 +374,10 @@ func (p *Planner) prepare(ctx context.Context, r Route) (*Attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w := prep.Pending.Warning(); w != "" {
-		p.notify("%s", w)
+	for _, w := range []string{prep.Pending.Warning(), prep.RefreshWarning} {
+		if w != "" {
+			p.notify("%s", w)
+		}
 	}
 	if p.plan.SpendRefused(prep.Metered) {
 		p.notify("skipping %s: its credential is a metered API key and the profile does not allow metered accounts", r.Key())

@@ -78,7 +78,9 @@ type RefreshResult struct {
 	// NextRefreshAt is when keepalive refreshes the token next (keepalive only).
 	NextRefreshAt *time.Time `json:"next_refresh_at,omitempty"`
 	Message       string     `json:"message,omitempty"`
-	Hints         []string   `json:"hints,omitempty"`
+	// Warning is what went wrong around a refresh that succeeded (the shared pool did not take it).
+	Warning string   `json:"warning,omitempty"`
+	Hints   []string `json:"hints,omitempty"`
 	// ExitCode is the exit status this result stands for: 0, or 202, 203, 204 (SPEC §10).
 	ExitCode int `json:"exit_code"`
 }

@@ -30,6 +30,10 @@ type Backend interface {
 // ErrOffline is wrapped by the errors of a backend that could not be reached.
 var ErrOffline = errors.New("health backend offline")
 
+// ErrGenerationMoved is wrapped by a shared pool's refusal to store a credential generation over
+// one that is no longer the writer's: another machine stored a newer credential first.
+var ErrGenerationMoved = errors.New("another machine stored a newer credential generation")
+
 // Op is one typed change to health. The set is closed: only this package defines ops, and a backend
 // other than the file store switches on their types.
 type Op interface {

@@ -32,6 +32,8 @@ type familyServer struct {
 	revoked      bool
 	requests     int
 	invalidGrant int
+	// gate, when set, runs before each request is answered (outside the lock).
+	gate func()
 }
 
 func newFamilyServer(t *testing.T, first string) *familyServer {
@@ -39,6 +41,9 @@ func newFamilyServer(t *testing.T, first string) *familyServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		rt := r.PostForm.Get("refresh_token")
+		if s.gate != nil {
+			s.gate()
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.requests++
@@ -270,4 +275,71 @@ func stopped(pid int) bool {
 	}
 	out, err := exec.Command("ps", "-o", "state=", "-p", fmt.Sprint(pid)).Output()
 	return err == nil && strings.HasPrefix(strings.TrimSpace(string(out)), "T")
+}
+
+// TestFleetRefreshOutlivesAnOutage: Redis dies while the holder's refresh is in flight, so the
+// rotated credential cannot be committed. It is kept sealed on that machine and committed by its
+// next command, before another machine (whose copy holds the used refresh token) would refresh.
+// Redis then loses its data (FLUSHALL): the next generation is still adopted by every machine.
+func TestFleetRefreshOutlivesAnOutage(t *testing.T) {
+	t.Parallel()
+	srv := testredis.Start(t)
+	tokens := newFamilyServer(t, "CANARY-RT-OLD")
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	tokens.gate = func() { once.Do(func() { close(inFlight); <-release }) }
+	fleet := newFleet(t, srv, tokens.URL+"/token", 2, 0)
+	a, b := fleet[0], fleet[1]
+
+	holder := a.command(t, "refresh")
+	var hout bytes.Buffer
+	holder.Stdout, holder.Stderr = &hout, &hout
+	must(t, holder.Start())
+	select {
+	case <-inFlight:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the refresh request never came")
+	}
+	srv.Kill()
+	close(release)
+	if err := holder.Wait(); err != nil {
+		t.Fatalf("the refresh failed with the pool gone after the request: %v\n%s", err, redact(hout.String()))
+	}
+	if !strings.Contains(hout.String(), "did not reach the pool") {
+		t.Errorf("refresh does not say its credential did not reach the pool:\n%s", redact(hout.String()))
+	}
+	if p, _ := filepath.Glob(filepath.Join(a.state, "pool", "*.pending")); len(p) != 1 {
+		t.Fatalf("pending credentials on A: %v, want one", p)
+	}
+
+	srv.Restart() // empty: the server kept nothing
+	if out, err := a.command(t, "env", "--provider", "linear", "--shell", "bash").CombinedOutput(); err != nil {
+		t.Fatalf("A's next command: %v\n%s", err, redact(string(out)))
+	}
+	if p, _ := filepath.Glob(filepath.Join(a.state, "pool", "*.pending")); len(p) != 0 {
+		t.Fatalf("A's pending credential was not committed: %v", p)
+	}
+	out, err := b.command(t, "env", "--provider", "linear", "--shell", "bash").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "rotated-access-1") {
+		t.Fatalf("B did not adopt A's refresh: %v\n%s", err, redact(string(out)))
+	}
+	if req, bad := tokens.counts(); req != 1 || bad != 0 {
+		t.Fatalf("%d requests and %d invalid_grant after the outage, want 1 and 0", req, bad)
+	}
+
+	// Redis loses everything again; both tokens expire: one refresh, and the other machine adopts it
+	// although it holds a generation number from before the loss.
+	_, err = srv.CLI("FLUSHALL")
+	must(t, err)
+	a.expire(t)
+	b.expire(t)
+	for i, m := range []*fleetMachine{a, b} {
+		out, err := m.command(t, "env", "--provider", "linear", "--shell", "bash").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "rotated-access-2") {
+			t.Errorf("machine %d after the data loss: %v\n%s", i, err, redact(string(out)))
+		}
+	}
+	if req, bad := tokens.counts(); req != 2 || bad != 0 {
+		t.Errorf("%d requests and %d invalid_grant after the data loss, want 2 and 0", req, bad)
+	}
 }

@@ -70,7 +70,7 @@ func Account(ctx context.Context, rec *routes.Recorder, r routes.Route, o Option
 		Options: &inject.RefreshOptions{HTTPClient: o.HTTPClient, Force: o.Force, Due: o.Due, Fleet: o.Fleet},
 	})
 	if err == nil {
-		res.Refreshed, res.Rotated, res.ExpiresAt = rr.Refreshed, rr.Rotated, utc(rr.Token.ExpiresAt)
+		res.Refreshed, res.Rotated, res.ExpiresAt, res.Warning = rr.Refreshed, rr.Rotated, utc(rr.Token.ExpiresAt), rr.Warning
 		res.Outcome = routes.RefreshFresh
 		if rr.Refreshed {
 			res.Outcome = routes.RefreshRefreshed

@@ -158,11 +158,23 @@ func (c *Client) call(ctx context.Context, fn func(ctx context.Context) error) e
 		return nil
 	}
 	var re redis.Error
-	if errors.As(err, &re) && !strings.HasPrefix(re.Error(), "NOAUTH") && !strings.HasPrefix(re.Error(), "WRONGPASS") {
+	if errors.As(err, &re) && !unavailable(re.Error()) {
 		// The server answered: a script error is ours, not an outage.
 		return fmt.Errorf("shared health: %w", err)
 	}
 	return c.offline(err)
+}
+
+// unavailable is whether a server's error reply means it cannot serve the pool now (loading its
+// data, a read-only replica after a failover, no primary, a busy script, out of memory, refused
+// credentials), which is an outage like a timeout: writes wait in the outbox.
+func unavailable(reply string) bool {
+	code, _, _ := strings.Cut(reply, " ")
+	switch code {
+	case "LOADING", "READONLY", "MASTERDOWN", "BUSY", "CLUSTERDOWN", "TRYAGAIN", "OOM", "NOAUTH", "WRONGPASS", "NOPERM", "NOREPLICAS", "MISCONF":
+		return true
+	}
+	return false
 }
 
 func (c *Client) offline(err error) error {
@@ -346,24 +358,26 @@ func (c *Client) send(ctx context.Context, ws []state.SharedWrite) error {
 // OutboxPath is the file of writes waiting for the server.
 func OutboxPath(dir string) string { return filepath.Join(dir, "shared-outbox.jsonl") }
 
+// outboxLockWait bounds waiting for another process's append or replay: the outbox is a best
+// effort, the user's command is not.
+const outboxLockWait = 2 * time.Second
+
 func (c *Client) appendOutbox(ws []state.SharedWrite) error {
-	l, err := state.LockNamed(context.Background(), c.opts.Dir, "shared-outbox", true)
+	lctx, cancel := context.WithTimeout(context.Background(), outboxLockWait)
+	defer cancel()
+	l, err := state.LockNamed(lctx, c.opts.Dir, "shared-outbox", true)
 	if err != nil {
-		return err
+		return fmt.Errorf("shared health outbox: %w", err)
 	}
 	defer l.Release()
 	f, err := os.OpenFile(OutboxPath(c.opts.Dir), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("shared health outbox: %w", err)
 	}
-	var b []byte
-	for _, w := range ws {
-		js, err := json.Marshal(w)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		b = append(append(b, js...), '\n')
+	b, err := encodeOutbox(ws)
+	if err != nil {
+		f.Close()
+		return err
 	}
 	_, werr := f.Write(b)
 	return errors.Join(werr, f.Sync(), f.Close())
@@ -384,7 +398,9 @@ func (c *Client) replay(ctx context.Context) {
 		c.mu.Unlock()
 		return
 	}
-	if _, err := c.Replay(ctx); err == nil {
+	// Once per process, whatever the outcome, unless the server went away: what was not sent stays
+	// in the outbox for a later process, and a write the server refuses is not retried on every call.
+	if _, err := c.Replay(ctx); !errors.Is(err, state.ErrOffline) {
 		c.mu.Lock()
 		c.replayed = true
 		c.mu.Unlock()
@@ -392,11 +408,15 @@ func (c *Client) replay(ctx context.Context) {
 }
 
 // Replay sends every write in the outbox and empties it; it reports how many were sent. A line
-// that does not parse (a torn append) is dropped.
+// that does not parse (a torn append) is dropped; a batch the server refuses as such (not an
+// outage) is dropped too, with the error, so that one bad line cannot hold the others back; what
+// an outage kept from being sent stays for the next replay.
 func (c *Client) Replay(ctx context.Context) (int, error) {
-	l, err := state.LockNamed(ctx, c.opts.Dir, "shared-outbox", true)
+	lctx, cancel := context.WithTimeout(ctx, outboxLockWait)
+	defer cancel()
+	l, err := state.LockNamed(lctx, c.opts.Dir, "shared-outbox", true)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("shared health outbox: %w", err)
 	}
 	defer l.Release()
 	data, err := os.ReadFile(OutboxPath(c.opts.Dir))
@@ -407,12 +427,43 @@ func (c *Client) Replay(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	ws := parseOutbox(data)
+	sent := 0
+	var refused error
 	for i := 0; i < len(ws); i += 64 {
-		if err := c.send(ctx, ws[i:min(i+64, len(ws))]); err != nil {
-			return i, err
+		batch := ws[i:min(i+64, len(ws))]
+		err := c.send(ctx, batch)
+		if errors.Is(err, state.ErrOffline) {
+			return sent, errors.Join(err, c.keepOutbox(ws[i:]))
 		}
+		if err != nil {
+			refused = err
+			continue
+		}
+		sent += len(batch)
 	}
-	return len(ws), os.Remove(OutboxPath(c.opts.Dir))
+	return sent, errors.Join(refused, os.Remove(OutboxPath(c.opts.Dir)))
+}
+
+// keepOutbox replaces the outbox with the writes not yet sent.
+func (c *Client) keepOutbox(ws []state.SharedWrite) error {
+	b, err := encodeOutbox(ws)
+	if err != nil {
+		return err
+	}
+	return state.WriteFileAtomic(OutboxPath(c.opts.Dir), b, 0o600)
+}
+
+// encodeOutbox is ws as outbox lines, one JSON write each.
+func encodeOutbox(ws []state.SharedWrite) ([]byte, error) {
+	var b []byte
+	for _, w := range ws {
+		js, err := json.Marshal(w)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, js...), '\n')
+	}
+	return b, nil
 }
 
 func parseOutbox(data []byte) []state.SharedWrite {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/oauth-mux/oauth-mux/state"
 )
 
 // ErrLeaseLost is returned by a commit whose lease expired or was taken over: another machine may
@@ -14,7 +16,7 @@ var ErrLeaseLost = errors.New("the refresh lease was lost")
 
 // ErrGenerationMoved is returned by a commit when the pool's generation is no longer the one the
 // writer read: another machine stored a newer credential first.
-var ErrGenerationMoved = errors.New("another machine stored a newer credential generation")
+var ErrGenerationMoved = state.ErrGenerationMoved
 
 // Lease is this machine's hold on one account's refresh across the pool. Fence numbers only grow,
 // so a holder that slept past its lease cannot be mistaken for the one that took it over.
@@ -74,23 +76,24 @@ func (l *Lease) Remaining(ctx context.Context) (time.Duration, error) {
 }
 
 // Commit stores sealed as the account's next generation while the lease holds and the generation
-// is still the one it read; it returns the new generation.
-func (l *Lease) Commit(ctx context.Context, sealed []byte) (int64, error) {
-	return l.c.commit(ctx, l.account, l.fence, l.gen, sealed)
+// is still the one it read; it returns the new generation, above own (the generation this machine
+// holds, which a pool that lost its data no longer knows).
+func (l *Lease) Commit(ctx context.Context, sealed []byte, own int64) (int64, error) {
+	return l.c.commit(ctx, l.account, l.fence, l.gen, own, sealed)
 }
 
 // CommitAfter stores sealed as the generation after gen without a lease: a credential a CLI rotated
-// by itself, written back after the child exited. It fails with ErrGenerationMoved when another
-// machine stored one first.
-func (c *Client) CommitAfter(ctx context.Context, account string, gen int64, sealed []byte) (int64, error) {
-	return c.commit(ctx, account, 0, gen, sealed)
+// by itself, written back after the child exited, or a refresh whose commit could not reach the
+// pool. It fails with ErrGenerationMoved when another machine stored one first.
+func (c *Client) CommitAfter(ctx context.Context, account string, gen, own int64, sealed []byte) (int64, error) {
+	return c.commit(ctx, account, 0, gen, own, sealed)
 }
 
-func (c *Client) commit(ctx context.Context, account string, fence, gen int64, sealed []byte) (int64, error) {
+func (c *Client) commit(ctx context.Context, account string, fence, gen, own int64, sealed []byte) (int64, error) {
 	lk, _, gk, ck := c.leaseKeys(account)
 	var out []int64
 	err := c.call(ctx, func(ctx context.Context) error {
-		v, err := commitScript.Run(ctx, c.rdb, []string{lk, gk, ck}, fence, gen, sealed).Int64Slice()
+		v, err := commitScript.Run(ctx, c.rdb, []string{lk, gk, ck}, fence, gen, sealed, own).Int64Slice()
 		out = v
 		return err
 	})

@@ -311,3 +311,41 @@ func commandsProcessed(t *testing.T, srv *testredis.Server) int {
 	t.Fatal("no total_commands_processed in INFO")
 	return 0
 }
+
+// TestReadOnlyReplicaIsAnOutage: a server that answers but cannot take writes (a replica left
+// read-only after a failover, here one whose primary is gone) is offline like a dead one: the
+// write waits in the outbox and the user is told once; when it is a primary again the outbox goes.
+func TestReadOnlyReplicaIsAnOutage(t *testing.T) {
+	srv := testredis.Start(t)
+	a := newMachine(t, srv, "runner-a", "")
+	if _, err := srv.CLI("REPLICAOF", "127.0.0.1", "1"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a.verdict(quota(now.Add(time.Hour)), now)
+	if n := Outboxed(a.dir); n != 1 {
+		t.Fatalf("outbox holds %d writes after a write to a read-only replica, want 1", n)
+	}
+	var notices int
+	for _, w := range a.b.Warnings() {
+		if strings.Contains(w, "shared health is offline") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("%d offline notices, want 1: %q", notices, a.b.Warnings())
+	}
+	if _, err := srv.CLI("REPLICAOF", "NO", "ONE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.process(srv).b.Snapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := Outboxed(a.dir); n != 0 {
+		t.Errorf("outbox after the replica became a primary holds %d writes", n)
+	}
+	b := newMachine(t, srv, "runner-b", "")
+	if st, _ := b.status(now); st.Selectable {
+		t.Errorf("B does not see the replayed mark: %+v", st)
+	}
+}

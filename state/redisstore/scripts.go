@@ -19,6 +19,16 @@ local function clearedAt(k)
   if not c then return nil end
   return tonumber(string.match(c, '^%d+'))
 end
+-- PEXPIRETIME is Redis 7's; before it, the remaining life from now gives the same instant.
+local function expiresAt(k)
+  local at = redis.pcall('PEXPIRETIME', k)
+  if type(at) == 'table' then
+    local ttl = redis.call('PTTL', k)
+    if ttl < 0 then return ttl end
+    return now + ttl
+  end
+  return at
+end
 local function index(name, at)
   local cur = redis.call('ZSCORE', KEYS[1], name)
   if (not cur) or tonumber(cur) < at then redis.call('ZADD', KEYS[1], at, name) end
@@ -37,7 +47,7 @@ for i = 0, (#KEYS - 1) / 2 - 1 do
       end
       redis.call('ZADD', mk, obs, val)
       -- The key lives until its longest mark ends, the same instant on every machine: never shorter.
-      local at = redis.call('PEXPIRETIME', mk)
+      local at = expiresAt(mk)
       if at < ends then redis.call('PEXPIREAT', mk, ends); at = ends end
       index(name, at)
       n = n + 1
@@ -89,9 +99,12 @@ return redis.call('PTTL', KEYS[1])
 `)
 
 // commitScript stores a new generation of an account's credential: only while the lease still holds
-// fence ARGV[1] and the generation is still ARGV[2], the one the holder read. KEYS[1]: the lease,
-// KEYS[2]: the generation, KEYS[3]: the sealed credential. ARGV[3]: the sealed credential. Returns
-// {new generation} or {-1, current generation} for a lost lease, {-2, current} for a moved one.
+// fence ARGV[1] (0: no lease, a write-back) and the generation is still ARGV[2], the one the writer
+// read. KEYS[1]: the lease, KEYS[2]: the generation, KEYS[3]: the sealed credential. ARGV[3]: the
+// sealed credential, ARGV[4]: the writer's own generation. The new generation is above the stored
+// one, the writer's and the server's clock in ms: a pool that lost its data (a flushed or replaced
+// server) starts again above every generation a machine holds, so none keeps a used refresh token.
+// Returns {new generation} or {-1, current generation} for a lost lease, {-2, current} for a moved one.
 var commitScript = redis.NewScript(`
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if ARGV[1] ~= '0' then
@@ -99,8 +112,11 @@ if ARGV[1] ~= '0' then
   if (not l) or tonumber(string.match(l, '^%d+')) ~= tonumber(ARGV[1]) then return {-1, g} end
 end
 if g ~= tonumber(ARGV[2]) then return {-2, g} end
+local t = redis.call('TIME')
+local n = math.max(g + 1, tonumber(ARGV[4]) + 1, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('SET', KEYS[3], ARGV[3])
-return {redis.call('INCR', KEYS[2])}
+redis.call('SET', KEYS[2], string.format('%.0f', n))
+return {n}
 `)
 
 // releaseScript drops the lease when it still holds fence ARGV[1]. KEYS[1]: the lease.
