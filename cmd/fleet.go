@@ -54,7 +54,7 @@ func (a *App) newFleet() *poolFleet {
 	if err != nil {
 		return nil
 	}
-	return &poolFleet{app: a, pool: pool, recipient: rcpt, identity: *r.Identity, lease: r.Lease()}
+	return &poolFleet{app: a, pool: pool, recipient: rcpt, identity: *r.Identity, lease: r.Lease(), margin: r.RefreshMargin()}
 }
 
 // poolFleet is inject.Fleet on a redisstore client, sealing with age.
@@ -64,6 +64,7 @@ type poolFleet struct {
 	recipient age.Recipient
 	identity  config.Secret
 	lease     time.Duration
+	margin    time.Duration
 
 	once sync.Once
 	ids  []age.Identity
@@ -88,6 +89,8 @@ func (f *poolFleet) Acquire(ctx context.Context, account string) (inject.FleetLe
 func (f *poolFleet) CommitAfter(ctx context.Context, account string, gen, own int64, sealed []byte) (int64, error) {
 	return f.pool.CommitAfter(ctx, account, gen, own, sealed)
 }
+
+func (f *poolFleet) RefreshMargin() time.Duration { return f.margin }
 
 func (f *poolFleet) Seal(plain []byte) ([]byte, error) {
 	var b bytes.Buffer

@@ -113,6 +113,8 @@ type Prepared struct {
 	secretRead  Secret   // the secret as read (or refreshed) before launch
 	written     [32]byte // sha256 of the managed credential file as Prepare left it
 	renderedTpl bool     // the managed file came from credential_template, not the secret's bytes
+	fleet       Fleet    // the shared pool of a CLI-owned credential, nil when none
+	poolGen     int64    // the pool's generation the credential was taken at
 }
 
 // CheckNesting refuses an exec inside an exec child of the same provider (SPEC §6.1) unless nested.
@@ -317,6 +319,9 @@ func (p *Prepared) checkExpiry(ctx context.Context, tok providers.Token, sec Sec
 	owner := req.Definition.Repair.Owner
 	switch owner {
 	case providers.OwnerUpstreamCLILogin:
+		if req.Refresh != nil && req.Refresh.Fleet != nil {
+			return p.poolCLI(ctx, tok, sec)
+		}
 		// The CLI refreshes its own credential; an expired one is its business.
 		return tok, sec, nil
 	case providers.OwnerOAuthMuxRefresh:

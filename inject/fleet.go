@@ -35,6 +35,8 @@ type Fleet interface {
 	// Seal encrypts a credential to the pool's key; Open decrypts one with this machine's identity.
 	Seal(plain []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
+	// RefreshMargin is how close to its expiry a CLI-owned access token is refreshed ahead.
+	RefreshMargin() time.Duration
 }
 
 // FleetLease is this machine's hold on an account's refresh.
@@ -103,7 +105,7 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 		}
 		return !due(tok, sec), nil
 	}
-	if done, err := catchUp(); err != nil || done {
+	if done, err := catchUp(); err != nil || done || opts.adoptOnly {
 		return resultOf(res, tok, sec, err)
 	}
 	deadline := now().Add(lockWait)

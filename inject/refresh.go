@@ -33,6 +33,10 @@ type RefreshOptions struct {
 	Due func(tok providers.Token, modTime, now time.Time) bool
 	// Fleet, when set, makes the refresh one machine's for the whole pool (see Fleet).
 	Fleet Fleet
+
+	// adoptOnly: in a pool, take the pool's newer generation but never send a refresh (a CLI-owned
+	// credential whose provider names no token endpoint: its CLI refreshes it).
+	adoptOnly bool
 }
 
 // RefreshRequest names the account whose credential to refresh.
@@ -316,6 +320,16 @@ func mergeToken(c providers.Credential, raw []byte, access, refresh string, nt *
 	}
 	if err := setPath(obj, refreshPath, refresh); err != nil {
 		return nil, err
+	}
+	if id, _ := nt.Extra("id_token").(string); id != "" && c.IDTokenPath != "" {
+		if err := setPath(obj, c.IDTokenPath, id); err != nil {
+			return nil, err
+		}
+	}
+	if c.RefreshedAtPath != "" {
+		if err := setPath(obj, c.RefreshedAtPath, now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return nil, err
+		}
 	}
 	exp := nt.Expiry
 	if exp.IsZero() && nt.ExpiresIn > 0 {

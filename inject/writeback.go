@@ -51,10 +51,19 @@ type WriteBackResult struct {
 	Conflict bool
 	// Reason is one lowercase line for stderr.
 	Reason string
+	// PoolConflict is true when the CLI rotated a shared pool's credential that another machine
+	// had rotated too: the account is suspect until a run succeeds. PoolWarning says what the pool
+	// did not take.
+	PoolConflict bool
+	PoolWarning  string
 }
 
 // Warning is the line to print on stderr, or "" when nothing needs saying.
 func (r WriteBackResult) Warning() string {
+	return joinWarnings(r.actionWarning(), r.PoolWarning)
+}
+
+func (r WriteBackResult) actionWarning() string {
 	switch r.Action {
 	case WriteBackReadOnly, WriteBackKeptSecret, WriteBackInvalid, WriteBackTemplate:
 		return r.Reason
@@ -303,6 +312,9 @@ func (p *Prepared) WriteBack(ctx context.Context) (WriteBackResult, error) {
 		p.secretRead = eff
 		p.written = sha256.Sum256(managed)
 		err = writeBase(p.home, p.written)
+		if p.fleet != nil {
+			r.PoolWarning, r.PoolConflict = p.sharePool(ctx, managed)
+		}
 	case WriteBackKeptSecret:
 		// The secret is newer: the managed copy follows it so the next run starts from it.
 		if werr := state.WriteFileAtomic(p.CredentialPath, eff.Data, 0o600); werr != nil {

@@ -2,6 +2,8 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"os"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/config"
 	"github.com/oauth-mux/oauth-mux/providers"
 	"github.com/oauth-mux/oauth-mux/state"
+	"golang.org/x/oauth2"
 )
 
 // cliRewrite plays the upstream CLI refreshing its own credential in the managed dir: it replaces the
@@ -255,5 +258,29 @@ func TestWriteBackTemplate(t *testing.T) {
 	}
 	if readString(t, f.secret) != "raw-"+canary {
 		t.Fatal("a template-rendered file must not replace the secret")
+	}
+}
+
+// TestMergeCodexRefresh: a refresh of a Codex auth.json stores the answer's id_token and the
+// refresh's instant where Codex reads them, keeping every other field.
+func TestMergeCodexRefresh(t *testing.T) {
+	def, _ := providers.Builtin("codex")
+	raw := []byte(`{"OPENAI_API_KEY":null,"tokens":{"id_token":"old-id","access_token":"old-a","refresh_token":"old-r","account_id":"acct-1"},"last_refresh":"2026-01-01T00:00:00Z"}`)
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	nt := (&oauth2.Token{AccessToken: "new-a", RefreshToken: "new-r"}).WithExtra(map[string]any{"id_token": "new-id"})
+	out, err := mergeToken(def.Credential, raw, "new-a", "new-r", nt, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Tokens      map[string]string `json:"tokens"`
+		LastRefresh string            `json:"last_refresh"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"id_token": "new-id", "access_token": "new-a", "refresh_token": "new-r", "account_id": "acct-1"}
+	if !maps.Equal(got.Tokens, want) || got.LastRefresh != "2026-12-03T10:00:00Z" {
+		t.Errorf("merged = %s", out)
 	}
 }

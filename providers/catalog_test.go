@@ -246,6 +246,20 @@ func TestBuiltinFacts(t *testing.T) {
 	if codex.Repair.Owner != OwnerUpstreamCLILogin || !slices.Equal(codex.Repair.LoginCommand, []string{"codex", "login", "--device-auth"}) {
 		t.Errorf("codex repair = %+v", codex.Repair)
 	}
+	// The endpoints and public client ids the CLIs refresh with, used only when a shared pool makes
+	// oauth-mux the one refresher (the CLIs' own refresh otherwise). Codex: codex-rs login/auth
+	// (REFRESH_TOKEN_URL, CLIENT_ID; its refresh answer carries id_token, and auth.json keeps
+	// last_refresh), as documented by CodexBar's docs/codex-oauth.md (2025-12). Claude Code: the
+	// client id and token URL of its OAuth flow, as third-party clients of it (opencode-anthropic-auth,
+	// tokemon) use them (2025-2026). Neither is a public API: a config may override both.
+	if codex.Auth.TokenEndpoint != "https://auth.openai.com/oauth/token" || codex.Auth.ClientID != "app_EMoamEEZ73f0CkXaXp7hrann" ||
+		codex.Credential.IDTokenPath != "tokens.id_token" || codex.Credential.RefreshedAtPath != "last_refresh" {
+		t.Errorf("codex auth = %+v, credential = %+v", codex.Auth, codex.Credential)
+	}
+	if claude := mustBuiltin(t, "claude"); claude.Auth.TokenEndpoint != "https://console.anthropic.com/v1/oauth/token" ||
+		claude.Auth.ClientID != "9d1c250a-e61b-44d9-88ed-5944d1962f5e" || claude.Repair.Owner != OwnerUpstreamCLILogin {
+		t.Errorf("claude auth = %+v", claude.Auth)
+	}
 	if codex.DefaultCapability() != "codex-max" {
 		t.Errorf("codex default capability = %q", codex.DefaultCapability())
 	}

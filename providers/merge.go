@@ -124,6 +124,8 @@ func merge(base, over Definition) Definition {
 		ExpiresAtUnit:      str(bc.ExpiresAtUnit, oc.ExpiresAtUnit),
 		ExpiresInPath:      str(bc.ExpiresInPath, oc.ExpiresInPath),
 		ExpiresFromJWTPath: str(bc.ExpiresFromJWTPath, oc.ExpiresFromJWTPath),
+		IDTokenPath:        str(bc.IDTokenPath, oc.IDTokenPath),
+		RefreshedAtPath:    str(bc.RefreshedAtPath, oc.RefreshedAtPath),
 		APIKeyPath:         str(bc.APIKeyPath, oc.APIKeyPath),
 		WrapperKey:         str(bc.WrapperKey, oc.WrapperKey),
 		TokenType:          str(bc.TokenType, oc.TokenType),

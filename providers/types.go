@@ -55,9 +55,14 @@ type Credential struct {
 	ExpiresAtUnit      string `json:"expires_at_unit,omitempty"` // seconds (default) | milliseconds
 	ExpiresInPath      string `json:"expires_in_path,omitempty"`
 	ExpiresFromJWTPath string `json:"expires_from_jwt_path,omitempty"`
-	APIKeyPath         string `json:"api_key_path,omitempty"`
-	WrapperKey         string `json:"wrapper_key,omitempty"`
-	TokenType          string `json:"token_type,omitempty"` // bearer (default) | api_key
+	// IDTokenPath and RefreshedAtPath are where a refresh stores the answer's id_token and the
+	// instant of the refresh (RFC 3339), for a CLI that reads them (Codex's tokens.id_token and
+	// last_refresh); empty paths are left alone.
+	IDTokenPath     string `json:"id_token_path,omitempty"`
+	RefreshedAtPath string `json:"refreshed_at_path,omitempty"`
+	APIKeyPath      string `json:"api_key_path,omitempty"`
+	WrapperKey      string `json:"wrapper_key,omitempty"`
+	TokenType       string `json:"token_type,omitempty"` // bearer (default) | api_key
 	// APIKeyMetered says an API key of this provider bills per use (Codex's OPENAI_API_KEY), so a
 	// credential parsed as an API key is Metered and falls under the spend guard (SPEC §5.4). It is
 	// catalog data rather than a guess from the key's shape.

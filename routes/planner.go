@@ -431,6 +431,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		return supervise.Decision{Action: supervise.Done}
 	}
 	now := p.opts.Now()
+	conflict := false
 	if a.prepared != nil {
 		res, err := a.prepared.WriteBack(ctx)
 		if err != nil {
@@ -438,6 +439,7 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		} else if w := res.Warning(); w != "" {
 			p.notify("%s", w)
 		}
+		conflict = res.PoolConflict
 	}
 	if e.Err != nil {
 		// The program could not be started (126/127): no route's fault, and cmd reports the error.
@@ -468,6 +470,12 @@ func (p *Planner) Record(ctx context.Context, sa supervise.Attempt, e supervise.
 		also = append(also, state.SetAffinity{Profile: p.plan.Profile, RouteKey: r.Key(), At: now})
 	}
 	p.rec.Verdict(ctx, r, recorded, ev, now, also...)
+	if conflict && p.rec.Store != nil {
+		// After the verdict: this run's success was on the credential the pool no longer holds.
+		if err := p.rec.Store.Apply(ctx, state.Suspect{AccountKey: r.AccountKey(), Reason: "credential_conflict", At: now}); err != nil {
+			p.rec.warn("health store: %v", err)
+		}
+	}
 	p.flushWarnings()
 	fields := map[string]any{"attempt": a.Number, "program": programName(a.Argv), "exit_status": e.ExitCode,
 		"verdict": string(recorded.Class), "rule": recorded.Rule, "duration_ms": e.Duration.Milliseconds()}

@@ -101,6 +101,16 @@ func (r *Revive) apply(h *Health) bool {
 }
 
 // Reset forgets a key (an account key forgets its routes too). Found reports there was something to
+// Suspect makes a live account usable but unconfirmed until a run succeeds (ProbeNeeded): its
+// credential may no longer be the one the provider honours, as when two machines of a pool rotated
+// it at once. A dead account stays dead.
+type Suspect struct {
+	AccountKey, Reason string
+	At                 time.Time
+}
+
+func (s Suspect) apply(h *Health) bool { return h.Suspect(s.AccountKey, s.Reason, s.At) }
+
 // forget.
 type Reset struct {
 	Key   string

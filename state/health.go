@@ -556,6 +556,20 @@ func (h *Health) Revive(accountKey, reason string, now time.Time) bool {
 	return true
 }
 
+// Suspect marks accountKey usable but unconfirmed (see the Suspect op); it reports whether
+// anything changed.
+func (h *Health) Suspect(accountKey, reason string, now time.Time) bool {
+	r := h.record(accountKey, now)
+	if r.Liveness.State == StateDead || r.ProbeNeeded {
+		return false
+	}
+	now = now.UTC()
+	r.ProbeNeeded = true
+	r.Liveness.Reason = reason
+	r.UpdatedAt = now
+	return true
+}
+
 // ReviveIfChanged revives a dead account whose stored fingerprint differs from current (and current
 // is readable). It reports whether it revived.
 func (h *Health) ReviveIfChanged(accountKey, current string, now time.Time) bool {

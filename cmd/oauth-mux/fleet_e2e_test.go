@@ -343,3 +343,147 @@ func TestFleetRefreshOutlivesAnOutage(t *testing.T) {
 		t.Errorf("%d requests and %d invalid_grant after the data loss, want 2 and 0", req, bad)
 	}
 }
+
+// claudeCred is a Claude Code credential file expiring at exp.
+func claudeCred(access, refresh string, exp time.Time) string {
+	return fmt.Sprintf(`{"claudeAiOauth":{"accessToken":%q,"refreshToken":%q,"expiresAt":%d,"scopes":["user:inference"]}}`, access, refresh, exp.UnixMilli())
+}
+
+// newClaudeFleet is a pool of machines sharing one Claude Code account (a credential its own CLI
+// refreshes), whose token endpoint is the loopback familyServer.
+func newClaudeFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int, cred string) []*fleetMachine {
+	t.Helper()
+	if _, err := exec.LookPath("oauth-mux"); err != nil {
+		t.Skip("oauth-mux is not on PATH")
+	}
+	id, err := age.GenerateX25519Identity()
+	must(t, err)
+	var out []*fleetMachine
+	for i := range machines {
+		dir := t.TempDir()
+		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, "claude.json"), state: filepath.Join(dir, "state")}
+		cfg := config{"version": 1,
+			"provider_definitions": config{"claude": config{"auth": config{"token_endpoint": tokenURL}}},
+			"providers":            config{"claude": config{"accounts": config{"team": config{"secret": config{"backend": "file", "path": m.secret}}}}},
+			"shared": config{"redis": config{"url": srv.URL(), "pool": "fleet", "timeout_ms": 3000, "recipient": id.Recipient().String(),
+				"identity": config{"backend": "env", "variable": "POOL_AGE_IDENTITY"}}},
+		}
+		b, _ := json.Marshal(cfg)
+		must(t, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600))
+		must(t, os.WriteFile(m.secret, []byte(cred), 0o600))
+		m.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+m.state, "OMUX_CONFIG="+filepath.Join(dir, "config.json"),
+			fmt.Sprintf("OMUX_HOST_ID=machine-%d", i), "POOL_AGE_IDENTITY="+id.String())
+		out = append(out, m)
+	}
+	return out
+}
+
+// managed is the credential file the machine's claude child sees.
+func (m *fleetMachine) managed() string {
+	return filepath.Join(m.state, "homes", "claude", "team", ".credentials.json")
+}
+
+// claude runs `exec -- claude` on the machine with the child's steps in script (none: "claude ok").
+func (m *fleetMachine) claude(t *testing.T, script string) *exec.Cmd {
+	c := m.command(t, "exec", "--provider", "claude", "--", "claude", "-p", "hi")
+	if script != "" {
+		f := filepath.Join(t.TempDir(), "claude.script")
+		must(t, os.WriteFile(f, []byte(script), 0o600))
+		c.Env = append(c.Env, "FAKECLI_CLAUDE_SCRIPT="+f)
+	}
+	return c
+}
+
+func fileHas(t *testing.T, path, needle string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), needle)
+}
+
+// TestFleetCLIOwnedCredential: a Claude Code credential shared by a pool. The first machine
+// refreshes it ahead (its token expires within the 30 min margin) as the one holder, the second
+// adopts that generation into its managed config dir before launch; a credential the CLI rotates
+// by itself is written back as the next generation and adopted by the other machine; two machines
+// rotating at once make the loser suspect; with Redis gone the account is used until its token
+// nears expiry and then skipped, never refreshed alone.
+func TestFleetCLIOwnedCredential(t *testing.T) {
+	t.Parallel()
+	srv := testredis.Start(t)
+	tokens := newFamilyServer(t, "CANARY-RT-OLD")
+	fleet := newClaudeFleet(t, srv, tokens.URL+"/token", 2, claudeCred("CANARY-AT-OLD", "CANARY-RT-OLD", time.Now().Add(10*time.Minute)))
+	a, b := fleet[0], fleet[1]
+
+	if out, err := a.claude(t, "").CombinedOutput(); err != nil || !strings.Contains(string(out), "claude ok") {
+		t.Fatalf("A's run: %v\n%s", err, redact(string(out)))
+	}
+	if !fileHas(t, a.managed(), "rotated-access-1") {
+		t.Fatal("A's child did not start with the credential refreshed ahead")
+	}
+	if out, err := b.claude(t, "").CombinedOutput(); err != nil {
+		t.Fatalf("B's run: %v\n%s", err, redact(string(out)))
+	}
+	if !fileHas(t, b.managed(), "rotated-access-1") || !fileHas(t, b.secret, "rotated-refresh-1") {
+		t.Fatal("B did not adopt the pool's generation before launch")
+	}
+	if req, bad := tokens.counts(); req != 1 || bad != 0 {
+		t.Fatalf("%d refresh requests and %d invalid_grant, want 1 and 0", req, bad)
+	}
+
+	// B's CLI rotates the credential itself: the next generation, which A adopts.
+	later := time.Now().Add(2 * time.Hour)
+	if out, err := b.claude(t, "write "+b.managed()+" "+claudeCred("cli-access-b", "cli-refresh-b", later)+"\n").CombinedOutput(); err != nil {
+		t.Fatalf("B's rotating run: %v\n%s", err, redact(string(out)))
+	}
+	if out, err := a.claude(t, "").CombinedOutput(); err != nil {
+		t.Fatalf("A's run after B's rotation: %v\n%s", err, redact(string(out)))
+	}
+	if !fileHas(t, a.managed(), "cli-access-b") || !fileHas(t, a.secret, "cli-refresh-b") {
+		t.Fatal("A did not adopt the credential B's CLI rotated")
+	}
+
+	// Both CLIs rotate at once: A's child rotates and waits; B rotates and stores first.
+	gate := filepath.Join(t.TempDir(), "go")
+	holdA := a.claude(t, "write "+a.managed()+" "+claudeCred("cli-access-a2", "cli-refresh-a2", later)+"\nwaitfile "+gate+"\n")
+	var aout bytes.Buffer
+	holdA.Stdout, holdA.Stderr = &aout, &aout
+	must(t, holdA.Start())
+	for deadline := time.Now().Add(10 * time.Second); !fileHas(t, a.managed(), "cli-access-a2"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("A's child never rotated:\n%s", redact(aout.String()))
+		}
+	}
+	if out, err := b.claude(t, "write "+b.managed()+" "+claudeCred("cli-access-b2", "cli-refresh-b2", later)+"\n").CombinedOutput(); err != nil {
+		t.Fatalf("B's second rotating run: %v\n%s", err, redact(string(out)))
+	}
+	must(t, os.WriteFile(gate, nil, 0o600))
+	if err := holdA.Wait(); err != nil {
+		t.Fatalf("A's rotating run: %v\n%s", err, redact(aout.String()))
+	}
+	if !strings.Contains(aout.String(), "suspect") {
+		t.Errorf("A does not say the account is suspect after the conflict:\n%s", redact(aout.String()))
+	}
+	hj, err := a.command(t, "health", "--json").CombinedOutput()
+	if err != nil || !strings.Contains(string(hj), `"reason": "credential_conflict"`) {
+		t.Errorf("A's health after the conflict does not mark the account suspect: %v\n%s", err, redact(string(hj)))
+	}
+	if out, err := a.claude(t, "").CombinedOutput(); err != nil || !fileHas(t, a.managed(), "cli-access-b2") {
+		t.Errorf("A's next run does not take the pool's credential: %v\n%s", err, redact(string(out)))
+	}
+
+	// Redis gone: a token far from expiry is used; one within the margin is not.
+	srv.Kill()
+	if out, err := a.claude(t, "").CombinedOutput(); err != nil || !strings.Contains(string(out), "claude ok") {
+		t.Errorf("A offline with a good token: %v\n%s", err, redact(string(out)))
+	}
+	must(t, os.WriteFile(a.secret, []byte(claudeCred("cli-access-b2", "cli-refresh-b2", time.Now().Add(5*time.Minute))), 0o600))
+	out, err := a.claude(t, "").CombinedOutput()
+	if err == nil || strings.Contains(string(out), "claude ok") {
+		t.Errorf("A offline with a token near expiry ran the child: %v\n%s", err, redact(string(out)))
+	}
+	if !strings.Contains(string(out), "offline") || strings.Contains(string(out), "redis: ") {
+		t.Errorf("A does not say (once, in its own words) that the pool is offline:\n%s", redact(string(out)))
+	}
+	if req, bad := tokens.counts(); req != 1 || bad != 0 {
+		t.Errorf("%d refresh requests and %d invalid_grant in the end, want 1 and 0", req, bad)
+	}
+}

@@ -79,8 +79,17 @@ type cachedKey struct {
 	expires time.Time
 }
 
+// quiet drops go-redis's own log lines: they would land on the user's stderr, beside the child's
+// output, once per failed dial; the client says what matters once, in its notices.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
+
 // New makes a client; it does not connect (the first call does).
 func New(o Options) (*Client, error) {
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	if !omux.ValidPool(o.Pool) {
 		return nil, fmt.Errorf("shared health: pool name %q must be letters, digits, '.', '_' or '-'", o.Pool)
 	}
