@@ -241,7 +241,10 @@ func readGeneration(dir, key string) int64 {
 	if err != nil {
 		return 0
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n < 0 {
+		return 0 // a torn or edited file: this machine adopts the pool's generation
+	}
 	return n
 }
 

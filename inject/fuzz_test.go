@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +172,35 @@ func FuzzMergeToken(f *testing.F) {
 		}
 		if tok.AccessToken != "NEW-A" {
 			t.Fatalf("access token not at %q: %s", ap, out)
+		}
+	})
+}
+
+// FuzzPendingAndGeneration: whatever a pool's pending or generation file holds (a torn write, a
+// hand edit), reading it gives a usable pending credential or none, and a generation ≥ 0 or 0.
+func FuzzPendingAndGeneration(f *testing.F) {
+	f.Add([]byte(`{"key":"linear:work","after":1764752000000,"sealed":"YWdlLWVuY3J5cHRpb24="}`))
+	f.Add([]byte(`{"key":"","after":-1,"sealed":null}`))
+	f.Add([]byte("1764752000000\n"))
+	f.Add([]byte("-5"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		const key = "linear:work"
+		p := pendingPath(dir, key)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := readPending(p); ok && (got.Key == "" || len(got.Sealed) == 0) {
+			t.Fatalf("readPending accepted %q as %+v", data, got)
+		}
+		if err := os.WriteFile(generationPath(dir, key), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if g := readGeneration(dir, key); g < 0 {
+			t.Fatalf("generation %d from %q", g, data)
 		}
 	})
 }

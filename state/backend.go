@@ -100,7 +100,6 @@ func (r *Revive) apply(h *Health) bool {
 	return r.Revived
 }
 
-// Reset forgets a key (an account key forgets its routes too). Found reports there was something to
 // Suspect makes a live account usable but unconfirmed until a run succeeds (ProbeNeeded): its
 // credential may no longer be the one the provider honours, as when two machines of a pool rotated
 // it at once. A dead account stays dead.
@@ -111,6 +110,7 @@ type Suspect struct {
 
 func (s Suspect) apply(h *Health) bool { return h.Suspect(s.AccountKey, s.Reason, s.At) }
 
+// Reset forgets a key (an account key forgets its routes too). Found reports there was something to
 // forget.
 type Reset struct {
 	Key   string

@@ -339,3 +339,63 @@ func longer(a, b Mark) bool {
 func LockNamed(ctx context.Context, dir, name string, wait bool) (*Lock, error) {
 	return lockHeld(ctx, dir, filepath.Join(LocksDir(dir), SafeName(name)+".lock"), name, wait)
 }
+
+// AdoptDead records on this machine a pool's dead mark of an account this machine had not seen
+// die, with the fingerprint this machine's credential file has now: a later change of that file (a
+// new login here) then revives the account here, as it would an account that died here, instead of
+// the pool's mark keeping it dead for DeadMarkFor. Nothing of it goes back to the pool.
+type AdoptDead struct {
+	Mark        Mark
+	Fingerprint string
+}
+
+func (a AdoptDead) apply(h *Health) bool { return h.adoptDead(a.Mark, a.Fingerprint) }
+
+func (h *Health) adoptDead(m Mark, fingerprint string) bool {
+	if m.Kind != MarkLiveness || m.State != StateDead || m.Key == "" || fingerprint == "" {
+		return false
+	}
+	if r := h.Records[m.Key]; r != nil {
+		// Dead here already, or this machine saw the account after the mark (a success, a revival).
+		if r.Liveness.State == StateDead || !r.observedAt().Before(m.ObservedAt) || !r.Liveness.Since.Before(m.ObservedAt) {
+			return false
+		}
+	}
+	r := h.record(m.Key, m.ObservedAt)
+	r.Liveness = Liveness{State: StateDead, Availability: m.Availability, Reason: m.Reason, Since: m.ObservedAt}
+	r.Score = MinScore
+	r.DeadFingerprint = fingerprint
+	r.ProbeNeeded = false
+	r.LastEvidence = sharedEvidence(&m)
+	r.UpdatedAt = m.ObservedAt
+	return true
+}
+
+// StandingDead is the newest dead mark of accountKey among the pool's keys that no clear lifted,
+// or nil.
+func StandingDead(keys []SharedKey, accountKey string, now time.Time) *Mark {
+	var best *Mark
+	for _, k := range keys {
+		if k.Key != accountKey {
+			continue
+		}
+		for i := range k.Marks {
+			m := &k.Marks[i]
+			if m.Kind != MarkLiveness || m.State != StateDead || !m.valid() || !now.Before(m.Ends()) {
+				continue
+			}
+			if k.Clear != nil && !m.ObservedAt.After(k.Clear.ObservedAt) {
+				continue
+			}
+			if best == nil || m.ObservedAt.After(best.ObservedAt) {
+				best = m
+			}
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	out := *best
+	out.Key = accountKey
+	return &out
+}

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/oauth-mux/oauth-mux/state"
@@ -40,7 +39,7 @@ func (b *Backend) Snapshot(ctx context.Context) (*state.Health, error) {
 // reset forgets the key across the pool, also where only other machines recorded it.
 func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
 	host := b.Client.Host()
-	ops = slices.Clone(ops) // the caller's ops keep their evidence as given
+	ops = append(b.adoptions(ctx, ops), ops...) // a clone: the caller's ops keep their evidence as given
 	var resets []*state.Reset
 	for i, op := range ops {
 		switch o := op.(type) {
@@ -64,8 +63,16 @@ func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range resets {
-		ws = append(ws, b.poolOnlyReset(ctx, r)...)
+	if len(resets) > 0 {
+		covered := map[string]bool{}
+		for _, w := range ws {
+			if w.Clear != nil {
+				covered[w.Clear.Key] = true
+			}
+		}
+		for _, r := range resets {
+			ws = append(ws, b.poolReset(ctx, r, covered)...)
+		}
 	}
 	if werr := b.Client.Write(ctx, ws); werr != nil && !errors.Is(werr, state.ErrOffline) {
 		return werr
@@ -73,12 +80,37 @@ func (b *Backend) Apply(ctx context.Context, ops ...state.Op) error {
 	return nil
 }
 
-// poolOnlyReset clears the keys the pool holds under a reset that found nothing on this machine
-// (the local reset already cleared what it found), and marks the reset found.
-func (b *Backend) poolOnlyReset(ctx context.Context, r *state.Reset) []state.SharedWrite {
-	if r.Found {
+// adoptions are the pool's dead marks of the accounts ops would revive on a changed credential,
+// to be recorded on this machine first with the fingerprint its credential has now (see
+// state.AdoptDead); they cost no round trip when the pool was read in the last second.
+func (b *Backend) adoptions(ctx context.Context, ops []state.Op) []state.Op {
+	var revives []*state.Revive
+	for _, op := range ops {
+		if rv, ok := op.(*state.Revive); ok && rv.Fingerprint != "" {
+			revives = append(revives, rv)
+		}
+	}
+	if len(revives) == 0 {
 		return nil
 	}
+	keys, err := b.Client.Read(ctx)
+	if err != nil {
+		return nil
+	}
+	now := b.Client.opts.Now()
+	var out []state.Op
+	for _, rv := range revives {
+		if m := state.StandingDead(keys, rv.AccountKey, now); m != nil {
+			out = append(out, state.AdoptDead{Mark: *m, Fingerprint: rv.Fingerprint})
+		}
+	}
+	return out
+}
+
+// poolReset clears the keys under a reset that the pool holds marks for and the local reset did
+// not clear already (keys only other machines recorded, or routes this machine never ran), and
+// marks the reset found when there were any.
+func (b *Backend) poolReset(ctx context.Context, r *state.Reset, covered map[string]bool) []state.SharedWrite {
 	keys, err := b.Client.Read(ctx)
 	if err != nil {
 		return nil
@@ -86,13 +118,13 @@ func (b *Backend) poolOnlyReset(ctx context.Context, r *state.Reset) []state.Sha
 	now := b.Client.opts.Now().UTC()
 	var ws []state.SharedWrite
 	for _, k := range keys {
-		if k.Key == r.Key || strings.HasPrefix(k.Key, r.Key+"#") && !strings.Contains(r.Key, "#") {
-			if len(k.Marks) > 0 {
-				ws = append(ws, state.SharedWrite{Clear: &state.Clear{Key: k.Key, ObservedAt: now, Host: b.Client.Host()}})
-			}
+		under := k.Key == r.Key || strings.HasPrefix(k.Key, r.Key+"#") && !strings.Contains(r.Key, "#")
+		if under && len(k.Marks) > 0 && !covered[k.Key] {
+			covered[k.Key] = true
+			ws = append(ws, state.SharedWrite{Clear: &state.Clear{Key: k.Key, ObservedAt: now, Host: b.Client.Host()}})
 		}
 	}
-	r.Found = len(ws) > 0
+	r.Found = r.Found || len(ws) > 0
 	return ws
 }
 

@@ -349,3 +349,66 @@ func TestReadOnlyReplicaIsAnOutage(t *testing.T) {
 		t.Errorf("B does not see the replayed mark: %+v", st)
 	}
 }
+
+// TestResetClearsWhatOnlyOthersSaw: a reset of an account on a machine that recorded one of its
+// routes also clears the routes only other machines recorded.
+func TestResetClearsWhatOnlyOthersSaw(t *testing.T) {
+	srv := testredis.Start(t)
+	a := newMachine(t, srv, "runner-a", "")
+	b := newMachine(t, srv, "runner-b", "")
+	now := time.Now()
+	a.verdict(quota(now.Add(time.Hour)), now)
+	const mini = "codex:work#codex-mini"
+	op := state.MarkVerdict{AccountKey: acct, RouteKey: mini, Verdict: quota(now.Add(time.Hour)), At: now, Scoring: state.DefaultScoring(),
+		Evidence: state.Evidence{Source: classify.SourceChildOutput, ObservedAt: now, Verdict: "quota_exhausted"}}
+	if err := b.b.Apply(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	reset := &state.Reset{Key: acct}
+	if err := a.process(srv).b.Apply(context.Background(), reset); err != nil {
+		t.Fatal(err)
+	}
+	c := newMachine(t, srv, "runner-c", "")
+	h, err := c.b.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rk := range []string{route, mini} {
+		if st := h.Status(acct, rk, now.Add(time.Second)); !st.Selectable {
+			t.Errorf("%s after the reset of %s: %+v", rk, acct, st)
+		}
+	}
+}
+
+// TestDeadAccountRevivedByALoginElsewhere: an account seen dead on A is dead on B; a new login on
+// B (its credential file changed since B learned of the death) revives it on B, unconfirmed, and
+// the revival is the pool's (as one on A would be): the next run anywhere tries the account again.
+func TestDeadAccountRevivedByALoginElsewhere(t *testing.T) {
+	srv := testredis.Start(t)
+	a, b := newMachine(t, srv, "runner-a", ""), newMachine(t, srv, "runner-b", "")
+	now := time.Now()
+	a.verdict(classify.Verdict{Class: classify.Dead, Reason: classify.Reason("token_revoked")}, now)
+	revive := func(m *machine, fp string, at time.Time) {
+		t.Helper()
+		if err := m.process(srv).b.Apply(context.Background(), &state.Revive{AccountKey: acct, Fingerprint: fp, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revive(b, "fp-before", now.Add(time.Second))
+	if st, _ := b.process(srv).status(now.Add(2 * time.Second)); st.Selectable {
+		t.Fatalf("B revived an account whose credential did not change: %+v", st)
+	}
+	revive(b, "fp-before", now.Add(3*time.Second))
+	if st, _ := b.process(srv).status(now.Add(4 * time.Second)); st.Selectable {
+		t.Fatalf("B revived on the same fingerprint: %+v", st)
+	}
+	revive(b, "fp-after-login", now.Add(5*time.Second))
+	st, _ := b.process(srv).status(now.Add(6 * time.Second))
+	if !st.Selectable || !st.RevalidationNeeded {
+		t.Fatalf("B after a new login: %+v, want selectable and unconfirmed", st)
+	}
+	c := newMachine(t, srv, "runner-c", "")
+	if st, _ := c.status(now.Add(6 * time.Second)); !st.Selectable {
+		t.Errorf("C after B's revival: %+v", st)
+	}
+}
