@@ -108,7 +108,7 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 	if done, err := catchUp(); err != nil || done || opts.adoptOnly {
 		return resultOf(res, tok, sec, err)
 	}
-	deadline := now().Add(lockWait)
+	var deadline time.Time
 	var lease FleetLease
 	for {
 		l, heldFor, err := f.Acquire(ctx, key)
@@ -118,6 +118,10 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 		if l != nil {
 			lease = l
 			break
+		}
+		if deadline.IsZero() {
+			// Long enough for the holder's lease to run out and another machine's to be taken.
+			deadline = now().Add(max(lockWait, heldFor+time.Second))
 		}
 		// Another machine is refreshing: its generation is what this one uses.
 		gen, sealed, err := f.Latest(ctx, key)

@@ -3,7 +3,9 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/oauth-mux/oauth-mux/state"
 )
@@ -15,6 +17,9 @@ import (
 type Backend struct {
 	Local  *state.Store
 	Client *Client
+
+	mu       sync.Mutex
+	warnings []string
 }
 
 // NewBackend is local shared through c.
@@ -138,9 +143,17 @@ func (b *Backend) LockAccount(ctx context.Context, provider, account string, wai
 	return b.Local.LockAccount(ctx, provider, account, wait)
 }
 
-// Warnings are the local store's and the pool's notices.
+// Warnings are the local store's and the pool's notices, in the order they first appeared: the
+// list only grows, so a caller that printed the first n prints only what came after.
 func (b *Backend) Warnings() []string {
-	return append(b.Local.Warnings(), b.Client.Notices()...)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range append(b.Local.Warnings(), b.Client.Notices()...) {
+		if !slices.Contains(b.warnings, w) {
+			b.warnings = append(b.warnings, w)
+		}
+	}
+	return slices.Clone(b.warnings)
 }
 
 var _ state.Backend = (*Backend)(nil)

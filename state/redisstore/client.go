@@ -348,6 +348,8 @@ func (c *Client) send(ctx context.Context, ws []state.SharedWrite) error {
 		case w.Mark != nil:
 			m := *w.Mark
 			m.Key = ""
+			// The server orders by milliseconds (scores, clears): the mark says the same instant.
+			m.ObservedAt = m.ObservedAt.Truncate(time.Millisecond)
 			js, err := json.Marshal(m)
 			if err != nil {
 				return err

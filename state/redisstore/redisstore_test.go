@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -410,5 +411,29 @@ func TestDeadAccountRevivedByALoginElsewhere(t *testing.T) {
 	c := newMachine(t, srv, "runner-c", "")
 	if st, _ := c.status(now.Add(6 * time.Second)); !st.Selectable {
 		t.Errorf("C after B's revival: %+v", st)
+	}
+}
+
+// TestWarningsOnlyGrow: the pool's notice and a later local one each come once, in order, so a
+// caller that printed the first n prints exactly what is new.
+func TestWarningsOnlyGrow(t *testing.T) {
+	srv := testredis.Start(t)
+	a := newMachine(t, srv, "runner-a", "")
+	srv.Kill()
+	a.verdict(quota(time.Now().Add(time.Hour)), time.Now())
+	first := a.b.Warnings()
+	if len(first) != 1 || !strings.Contains(first[0], "offline") {
+		t.Fatalf("warnings while offline: %q", first)
+	}
+	// A damaged store is moved aside and reported after the notice.
+	if err := os.WriteFile(filepath.Join(a.dir, "health.json"), []byte("{torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.b.Snapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := a.b.Warnings()
+	if len(second) != 2 || second[0] != first[0] || !strings.Contains(second[1], "moved aside") && !strings.Contains(second[1], "damaged") {
+		t.Errorf("warnings after a local one: %q, want the notice then the new one", second)
 	}
 }
