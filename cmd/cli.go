@@ -39,6 +39,7 @@ type CLI struct {
 	Config      ConfigCmd      `cmd:"" group:"setup" help:"Validate or locate the config file."`
 	Completions CompletionsCmd `cmd:"" group:"setup" help:"Print a shell completion script (bash, zsh, fish)."`
 	Version     VersionCmd     `cmd:"" group:"setup" help:"Print the version."`
+	Man         ManCmd         `cmd:"" group:"setup" help:"Print the manual page (roff), as packages install it: oauth-mux man > oauth-mux.1"`
 
 	Complete  CompleteCmd  `cmd:"" name:"__complete" hidden:"" help:"Completion candidates for the shell scripts."`
 	DemoChild DemoChildCmd `cmd:"" name:"__demo-child" hidden:"" help:"The demo's fake CLI (run by demo)."`

@@ -7,15 +7,16 @@ import (
 	"strings"
 )
 
-// version and commit may be set at link time:
+// version, commit and buildDate (RFC 3339) may be set at link time, as the releases do:
 //
 //	go build -ldflags "-X github.com/oauth-mux/oauth-mux/cmd.version=0.1.0 -X github.com/oauth-mux/oauth-mux/cmd.commit=abc1234"
 //
 // Without -X, commit comes from the VCS stamp of the build (absent under -buildvcs=false) and a
 // module version from `go install …@vX.Y.Z` replaces the default.
 var (
-	version = "0.1.0-dev"
-	commit  = ""
+	version   = "0.1.0-dev"
+	commit    = ""
+	buildDate = ""
 )
 
 // Version is oauth-mux's version, e.g. "0.1.0-dev" (the value of OMUX_VERSION in a child's env).
@@ -74,7 +75,8 @@ func (VersionCmd) Run(app *App) error {
 		return writeJSON(app.Stdio.Out, struct {
 			Version string `json:"version"`
 			Commit  string `json:"commit,omitempty"`
-		}{v, c})
+			Date    string `json:"date,omitempty"`
+		}{v, c, buildDate})
 	}
 	_, err := fmt.Fprintln(app.Stdio.Out, versionLine())
 	return err
