@@ -38,9 +38,9 @@ func writeMan(w io.Writer, app *kong.Application, date string) error {
 	b.WriteString(".SH SYNOPSIS\n.B oauth-mux\n[\\fIflags\\fR] \\fIcommand\\fR [\\fIargs\\fR...]\n.br\n")
 	b.WriteString(".B oauth-mux exec\n[\\fIflags\\fR] \\-\\- \\fIcommand\\fR [\\fIargs\\fR...]\n")
 	b.WriteString(".SH DESCRIPTION\n")
-	b.WriteString(roff("oauth-mux wraps a command-line AI harness (Codex, Claude Code, Copilot, Gemini, gh and others). " +
-		"It picks a healthy account, injects its credentials into the child, runs the child under a pty, judges its exit status and its output " +
-		"against the provider's failure rules, records the health of the route (provider:account#capability), and when the failure belongs " +
+	b.WriteString(roff("oauth-mux wraps a command-line AI harness (Codex, Claude Code, Copilot, Gemini, gh and others). "+
+		"It picks a healthy account, injects its credentials into the child, runs the child under a pty, judges its exit status and its output "+
+		"against the provider's failure rules, records the health of the route (provider:account#capability), and when the failure belongs "+
 		"to the account, not to the work, runs the command again on the next account. A child that exited 0 is never run again.") + "\n")
 	b.WriteString(".SH GLOBAL FLAGS\n")
 	manFlags(&b, app.Node.Flags)
