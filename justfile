@@ -4,6 +4,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 staticcheck := "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2"
+goreleaser := "go run github.com/goreleaser/goreleaser/v2@v2.15.1"
 
 # list the recipes
 default:
@@ -40,3 +41,15 @@ demo:
 # formatting, vet and staticcheck
 lint:
     test -z "$(gofmt -l .)" && go vet ./... && {{staticcheck}} ./...
+
+# stage a release under dist/out/vVERSION/ offline: archives, SHA256SUMS, install.sh, deb/rpm, Homebrew, npm
+release-local VERSION:
+    OMUX_GORELEASER='{{goreleaser}}' bash scripts/release-local.sh {{VERSION}}
+
+# install the staged VERSION every way a user does (install.sh, npm, dpkg) into temp prefixes and run it
+release-proof VERSION:
+    bash scripts/release-proof.sh {{VERSION}}
+
+# write dist/out/vVERSION/handoff/HANDOFF.md: what a maintainer uploads where, with checksums
+release-handoff VERSION:
+    bash scripts/release-handoff.sh {{VERSION}}
