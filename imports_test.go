@@ -9,8 +9,8 @@ import (
 )
 
 // allowedImports is DESIGN.md's package table: which project packages each may import. A package
-// missing from the table may import nothing of the project (internal/fakecli and internal/testcfg are
-// test support that only tests import). cmd and cmd/oauth-mux are checked separately.
+// missing from the table may import nothing of the project (internal/testcfg is test support that only
+// tests import). cmd, cmd/oauth-mux and testkit are checked separately.
 var allowedImports = map[string][]string{
 	"classify":  {"internal/omux"},
 	"providers": {"classify", "internal/omux", "internal/lookpath"},
@@ -69,14 +69,19 @@ func importAllowed(from, dep string) string {
 	top := func(s string) string { s, _, _ = strings.Cut(s, "/"); return s }
 	switch {
 	case dep == "cmd" || strings.HasPrefix(dep, "cmd/"):
-		if from != "cmd/oauth-mux" {
-			return "nothing imports cmd except cmd/oauth-mux"
+		// testkit runs the real CLI inside users' test binaries, as cmd/oauth-mux runs it in ours.
+		if from != "cmd/oauth-mux" && from != "testkit" {
+			return "nothing imports cmd except cmd/oauth-mux and testkit"
 		}
 		return ""
 	case from == "cmd" || strings.HasPrefix(from, "cmd/"):
 		return "" // the composition root may import anything
-	case strings.HasPrefix(dep, "internal/fakecli") || strings.HasPrefix(dep, "internal/testcfg"):
+	case from == "testkit" && dep == "testkit/fakecli":
+		return ""
+	case top(dep) == "testkit" || strings.HasPrefix(dep, "internal/testcfg"):
 		return dep + " is test support"
+	case top(from) == "testkit":
+		return from + " may import nothing of the project but cmd and testkit/fakecli"
 	case from == "internal/testcfg":
 		return "" // test support may reach down to what it builds for tests
 	case strings.HasPrefix(from, "internal/"):
@@ -104,7 +109,7 @@ func importAllowed(from, dep string) string {
 func TestImportRules(t *testing.T) {
 	bad := [][2]string{
 		{"classify", "providers"}, {"providers", "config"}, {"state", "config"}, {"supervise", "routes"},
-		{"routes", "cmd"}, {"config", "state"}, {"policy", "inject"}, {"inject", "routes"}, {"classify", "internal/fakecli"},
+		{"routes", "cmd"}, {"config", "state"}, {"policy", "inject"}, {"inject", "routes"}, {"classify", "testkit/fakecli"}, {"routes", "testkit"}, {"testkit/fakecli", "classify"}, {"testkit", "routes"},
 		{"internal/omux", "classify"}, {"examples", "internal/omux"},
 	}
 	for _, b := range bad {
@@ -112,7 +117,7 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("%s → %s allowed, want refused", b[0], b[1])
 		}
 	}
-	good := [][2]string{{"cmd", "routes"}, {"cmd/oauth-mux", "cmd"}, {"routes", "inject"}, {"config", "providers"}, {"providers/catalog", "classify"}, {"state", "internal/omux"}, {"classify", "internal/omux"}}
+	good := [][2]string{{"cmd", "routes"}, {"cmd/oauth-mux", "cmd"}, {"routes", "inject"}, {"config", "providers"}, {"providers/catalog", "classify"}, {"state", "internal/omux"}, {"classify", "internal/omux"}, {"testkit", "cmd"}, {"testkit", "testkit/fakecli"}}
 	for _, g := range good {
 		if msg := importAllowed(g[0], g[1]); msg != "" {
 			t.Errorf("%s → %s refused: %s", g[0], g[1], msg)

@@ -46,9 +46,13 @@ lint:
 release-local VERSION:
     OMUX_GORELEASER='{{goreleaser}}' bash scripts/release-local.sh {{VERSION}}
 
-# install the staged VERSION every way a user does (install.sh, npm, dpkg) into temp prefixes and run it
+# install the staged VERSION every way a user does (install.sh, npm, dpkg, rpm) into temp prefixes and run it
 release-proof VERSION:
     bash scripts/release-proof.sh {{VERSION}}
+
+# build VERSION again from the same commit and require every staged file to come out the same
+release-repro VERSION:
+    OMUX_GORELEASER='{{goreleaser}}' bash scripts/release-repro.sh {{VERSION}}
 
 # write dist/out/vVERSION/handoff/HANDOFF.md: what a maintainer uploads where, with checksums
 release-handoff VERSION:

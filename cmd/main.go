@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/oauth-mux/oauth-mux/internal/omux"
+	"github.com/oauth-mux/oauth-mux/supervise"
 )
 
 // Stdio are the three streams of one invocation. In production they are the process's *os.File
@@ -28,6 +29,18 @@ func StdStdio() Stdio { return Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stder
 func Main(args []string, env omux.Environ, stdio Stdio) int {
 	code, _ := Run(args, env, stdio)
 	return code
+}
+
+// Program is the whole oauth-mux process: Run on the process's arguments, environment and streams,
+// then its end, which comes only after Run returned (the terminal restored, locks released,
+// credentials written back): the re-raise of the signal that killed the child (SPEC §6.1), else
+// os.Exit with the status. It is what cmd/oauth-mux's main and testkit's in-test oauth-mux run.
+func Program() {
+	code, sig := Run(os.Args[1:], os.Environ(), StdStdio())
+	if sig != 0 {
+		supervise.Reraise(sig)
+	}
+	os.Exit(code)
 }
 
 // Run is Main plus the signal the process should re-raise on itself after every deferred clean-up has

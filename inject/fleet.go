@@ -71,7 +71,7 @@ func refreshInPool(ctx context.Context, rr RefreshRequest, opts RefreshOptions, 
 			res.Token, res.Secret = tok, sec
 			return res, nil
 		}
-		return res, &RefreshError{Msg: key + ": not refreshed by this machine alone while the shared pool is offline", Network: true,
+		return res, &RefreshError{Msg: key + ": not refreshed by this machine alone", Network: true,
 			Err: fmt.Errorf("%w: %w", ErrPoolOffline, err)}
 	}
 	// A refresh of an earlier run that did not reach the pool goes first: until it does, the

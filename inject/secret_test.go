@@ -15,7 +15,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/oauth-mux/oauth-mux/config"
-	"github.com/oauth-mux/oauth-mux/internal/fakecli"
+	"github.com/oauth-mux/oauth-mux/testkit/fakecli"
 )
 
 // canary is planted in every secret; no error text may contain it.

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/providers"
+	"github.com/oauth-mux/oauth-mux/testkit/fakecli"
 )
 
 // fakeBin writes a /bin/sh script called name into a fresh PATH dir: the stand-in for a real CLI.

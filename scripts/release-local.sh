@@ -18,7 +18,8 @@ if ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
 fi
 # The justfile passes its pinned GoReleaser; alone, this script pins the same one.
 goreleaser=${OMUX_GORELEASER:-go run github.com/goreleaser/goreleaser/v2@v2.15.1}
-out=dist/out/v$version
+# OMUX_RELEASE_OUT stages elsewhere (release-repro.sh builds a second tree to compare).
+out=${OMUX_RELEASE_OUT:-dist/out/v$version}
 gr=build/goreleaser
 
 # GoReleaser reads the commit, its time (the builds' and files' dates) and the remote URL from git;

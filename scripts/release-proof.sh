@@ -5,7 +5,8 @@
 #   2. install.sh from the tree installs the host's archive, and refuses a tampered one;
 #   3. npm install -g of the host's platform tarball and the root tarball (never the registry);
 #   4. where root and dpkg are here, the .deb installs (binary, completions, man page) and removes
-#      cleanly.
+#      cleanly;
+#   5. where rpm is here, the .rpm installs into a temporary root and removes cleanly.
 # From each install it runs `oauth-mux version` (which must name VERSION) and `oauth-mux demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,5 +106,24 @@ if [ "$os" = linux ] && [ -n "$deb" ] && command -v dpkg >/dev/null && [ "$(id -
     pass "deb: installs the binary, completions and man page; removes cleanly"
 else
     echo "skip deb: needs Linux, root and dpkg"
+fi
+# 5. the .rpm, into a temporary root: rpm's own database there, nothing of this system touched.
+# --nodeps because that root holds no system to depend on (the binary is static and needs none).
+rpmfile=$(ls "$out"/nfpm/oauth-mux_"$version"_linux_"$arch".rpm 2>/dev/null || true)
+if [ "$os" = linux ] && [ -n "$rpmfile" ] && command -v rpm >/dev/null; then
+    root="$tmp/rpmroot"
+    mkdir -p "$root"
+    rpm -i --root "$root" --nodeps "$rpmfile" >"$tmp/rpm.log" 2>&1 || { cat "$tmp/rpm.log" >&2; fail "rpm -i failed"; }
+    check "$root/usr/bin/oauth-mux" "rpm -i" rpm
+    for f in /usr/share/bash-completion/completions/oauth-mux /usr/share/zsh/site-functions/_oauth-mux \
+        /usr/share/fish/vendor_completions.d/oauth-mux.fish /usr/share/man/man1/oauth-mux.1.gz /usr/share/licenses/oauth-mux/LICENSE; do
+        [ -f "$root$f" ] || fail "the rpm did not install $f"
+    done
+    rpm -e --root "$root" --nodeps oauth-mux >>"$tmp/rpm.log" 2>&1 || { cat "$tmp/rpm.log" >&2; fail "rpm -e failed"; }
+    left=$(rpm -qlp "$rpmfile" 2>/dev/null | while read -r f; do [ ! -e "$root$f" ] || echo "$f"; done)
+    [ -z "$left" ] || fail "rpm -e left $left"
+    pass "rpm: installs the binary, completions and man page into a root; removes cleanly"
+else
+    echo "skip rpm: needs Linux and rpm"
 fi
 echo "release proof of $version: passed"

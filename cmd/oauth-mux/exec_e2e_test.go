@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/testkit"
 )
 
 // e2e is one sealed oauth-mux world: a home, a config and a state dir under t.TempDir().
@@ -64,7 +65,7 @@ func newE2E(t *testing.T, config string) *e2e {
 		t.Skip("oauth-mux is not on PATH (run through go test, whose TestMain installs it)")
 	}
 	dir := t.TempDir()
-	vars, err := sealedEnv(dir)
+	vars, err := testkit.Env(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

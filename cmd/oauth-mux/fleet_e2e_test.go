@@ -20,6 +20,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/oauth-mux/oauth-mux/internal/testredis"
+	"github.com/oauth-mux/oauth-mux/testkit"
 )
 
 // familyServer is a token endpoint that rotates refresh tokens and, like the providers whose
@@ -70,13 +71,27 @@ func (s *familyServer) counts() (requests, invalid int) {
 	return s.requests, s.invalidGrant
 }
 
-// fleetMachine is one machine of a pool with one linear account refreshed by oauth-mux.
+// fleetMachine is one machine of a pool with one account.
 type fleetMachine struct {
 	dir, secret, state string
 	env                []string
 }
 
+// fleetAccount is the one account every machine of a fleet holds: its provider and name, the
+// secret file's name in the machine's dir and what the file holds at first.
+type fleetAccount struct{ provider, name, file, cred string }
+
+// newFleet is a pool of machines sharing one linear account, refreshed by oauth-mux against the
+// token endpoint tokenURL.
 func newFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int, leaseMS int) []*fleetMachine {
+	t.Helper()
+	return newMachines(t, srv, tokenURL, machines, leaseMS, fleetAccount{"linear", "work", "linear.json", expiredLinear})
+}
+
+// newMachines sets up machines of one pool (an HOME, state dir and host id each; one age identity
+// for the pool), each holding acct, the provider's token endpoint pointed at tokenURL. leaseMS 0 is
+// the default lease.
+func newMachines(t *testing.T, srv *testredis.Server, tokenURL string, machines, leaseMS int, acct fleetAccount) []*fleetMachine {
 	t.Helper()
 	if _, err := exec.LookPath("oauth-mux"); err != nil {
 		t.Skip("oauth-mux is not on PATH")
@@ -86,21 +101,21 @@ func newFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int
 	var out []*fleetMachine
 	for i := range machines {
 		dir := t.TempDir()
-		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, "linear.json"), state: filepath.Join(dir, "state")}
+		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, acct.file), state: filepath.Join(dir, "state")}
 		redis := config{"url": srv.URL(), "pool": "fleet", "timeout_ms": 3000, "recipient": id.Recipient().String(),
 			"identity": config{"backend": "env", "variable": "POOL_AGE_IDENTITY"}}
 		if leaseMS > 0 {
 			redis["lease_ms"] = leaseMS
 		}
 		cfg := config{"version": 1,
-			"provider_definitions": config{"linear": config{"auth": config{"token_endpoint": tokenURL}}},
-			"providers":            config{"linear": config{"accounts": config{"work": config{"secret": config{"backend": "file", "path": m.secret}}}}},
+			"provider_definitions": config{acct.provider: config{"auth": config{"token_endpoint": tokenURL}}},
+			"providers":            config{acct.provider: config{"accounts": config{acct.name: config{"secret": config{"backend": "file", "path": m.secret}}}}},
 			"shared":               config{"redis": redis},
 		}
 		b, _ := json.Marshal(cfg)
 		must(t, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600))
-		must(t, os.WriteFile(m.secret, []byte(expiredLinear), 0o600))
-		m.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+m.state, "OMUX_CONFIG="+filepath.Join(dir, "config.json"),
+		must(t, os.WriteFile(m.secret, []byte(acct.cred), 0o600))
+		m.env = testkit.Environ(t, dir, "OMUX_STATE_DIR="+m.state, "OMUX_CONFIG="+filepath.Join(dir, "config.json"),
 			fmt.Sprintf("OMUX_HOST_ID=machine-%d", i), "POOL_AGE_IDENTITY="+id.String())
 		out = append(out, m)
 	}
@@ -353,29 +368,7 @@ func claudeCred(access, refresh string, exp time.Time) string {
 // refreshes), whose token endpoint is the loopback familyServer.
 func newClaudeFleet(t *testing.T, srv *testredis.Server, tokenURL string, machines int, cred string) []*fleetMachine {
 	t.Helper()
-	if _, err := exec.LookPath("oauth-mux"); err != nil {
-		t.Skip("oauth-mux is not on PATH")
-	}
-	id, err := age.GenerateX25519Identity()
-	must(t, err)
-	var out []*fleetMachine
-	for i := range machines {
-		dir := t.TempDir()
-		m := &fleetMachine{dir: dir, secret: filepath.Join(dir, "claude.json"), state: filepath.Join(dir, "state")}
-		cfg := config{"version": 1,
-			"provider_definitions": config{"claude": config{"auth": config{"token_endpoint": tokenURL}}},
-			"providers":            config{"claude": config{"accounts": config{"team": config{"secret": config{"backend": "file", "path": m.secret}}}}},
-			"shared": config{"redis": config{"url": srv.URL(), "pool": "fleet", "timeout_ms": 3000, "recipient": id.Recipient().String(),
-				"identity": config{"backend": "env", "variable": "POOL_AGE_IDENTITY"}}},
-		}
-		b, _ := json.Marshal(cfg)
-		must(t, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600))
-		must(t, os.WriteFile(m.secret, []byte(cred), 0o600))
-		m.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+m.state, "OMUX_CONFIG="+filepath.Join(dir, "config.json"),
-			fmt.Sprintf("OMUX_HOST_ID=machine-%d", i), "POOL_AGE_IDENTITY="+id.String())
-		out = append(out, m)
-	}
-	return out
+	return newMachines(t, srv, tokenURL, machines, 0, fleetAccount{"claude", "team", "claude.json", cred})
 }
 
 // managed is the credential file the machine's claude child sees.

@@ -29,8 +29,9 @@ import (
 
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/cmd"
-	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/testkit"
+	"github.com/oauth-mux/oauth-mux/testkit/fakecli"
 )
 
 const (
@@ -168,7 +169,7 @@ func TestNoSpendInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	env := sealedEnviron(t, work, "HOME="+home, "PATH="+bin+":/usr/bin:/bin", "OMUX_STATE_DIR="+stateDir, "OMUX_CONFIG="+cfgPath,
+	env := testkit.Environ(t, work, "HOME="+home, "PATH="+bin+":/usr/bin:/bin", "OMUX_STATE_DIR="+stateDir, "OMUX_CONFIG="+cfgPath,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
 		"GH_TOKEN="+canaryEnv, "OPENAI_API_KEY="+canaryEnv, "LINEAR_ACCESS_TOKEN="+canaryEnv,
 		"HTTPS_PROXY="+srv.URL, "HTTP_PROXY="+srv.URL)

@@ -26,6 +26,7 @@ import (
 	"github.com/oauth-mux/oauth-mux/classify"
 	"github.com/oauth-mux/oauth-mux/cmd"
 	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/testkit"
 )
 
 // noSpendCanary is in every secret of the world; it must appear in no output.
@@ -96,7 +97,7 @@ func newNoSpendWorld(t *testing.T) *noSpendWorld {
 		t.Fatal(err)
 	}
 	stateDir := filepath.Join(home, ".local", "state", "oauth-mux")
-	w.Env = sealedEnviron(t, w.Dir, "HOME="+home, "OMUX_CONFIG="+w.Config, "OMUX_STATE_DIR="+stateDir,
+	w.Env = testkit.Environ(t, w.Dir, "HOME="+home, "OMUX_CONFIG="+w.Config, "OMUX_STATE_DIR="+stateDir,
 		"OMUX_CONFIG_DIR="+filepath.Join(home, "cfg"), "OMUX_NOSPEND_GH2="+noSpendCanary)
 
 	// Recorded health of every kind, so the planners have dead accounts (whose credential a reviver

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/oauth-mux/oauth-mux/testkit"
 )
 
 // These tests run the real oauth-mux binary (testscript.Main put it on PATH) as separate processes,
@@ -78,7 +79,7 @@ func newE2EEnv(t *testing.T, url string, secret config, content string) *e2eEnv 
 	if content != "" {
 		must(t, os.WriteFile(e.secret, []byte(content), 0o600))
 	}
-	e.env = sealedEnviron(t, dir, "OMUX_STATE_DIR="+e.state, "OMUX_CONFIG="+e.config)
+	e.env = testkit.Environ(t, dir, "OMUX_STATE_DIR="+e.state, "OMUX_CONFIG="+e.config)
 	return e
 }
 

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -145,30 +144,4 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer["refresh_token"] = fmt.Sprintf("%srefresh-%d", prefix, n)
 	}
 	json.NewEncoder(w).Encode(answer)
-}
-
-// cmdWaitgrep is `waitgrep PATTERN FILE [TIMEOUT]`: wait (default 10s) until FILE has a line matching
-// the regular expression PATTERN — for what another process records in the background (a credential
-// watch reviving an account while a child runs).
-func cmdWaitgrep(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: waitgrep PATTERN FILE [TIMEOUT]")
-	}
-	re, err := regexp.Compile("(?m)" + args[0])
-	ts.Check(err)
-	timeout := 10 * time.Second
-	if len(args) == 3 {
-		timeout, err = time.ParseDuration(args[2])
-		ts.Check(err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		if b, err := os.ReadFile(ts.MkAbs(args[1])); err == nil && re.Match(b) {
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("waitgrep: no match for %q in %s after %v", args[0], args[1], timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

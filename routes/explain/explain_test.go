@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/oauth-mux/oauth-mux/classify"
-	"github.com/oauth-mux/oauth-mux/internal/fakecli"
 	"github.com/oauth-mux/oauth-mux/internal/testcfg"
 	"github.com/oauth-mux/oauth-mux/policy"
 	"github.com/oauth-mux/oauth-mux/routes"
 	"github.com/oauth-mux/oauth-mux/state"
+	"github.com/oauth-mux/oauth-mux/testkit/fakecli"
 )
 
 // explainWorld is a codex config whose accounts have their own CODEX_HOME, a PATH with a codex

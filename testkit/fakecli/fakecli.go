@@ -1,11 +1,12 @@
-// Package fakecli is the fake command that oauth-mux's end-to-end suites run in place of real CLIs:
-// `fakecli`, and the stand-ins `codex`, `claude`, `gh`, `copilot` and `gemini`, registered in the test
-// binary's TestMain.
+// Package fakecli is the fake command that testscript suites run in place of real provider CLIs:
+// `fakecli`, and the stand-ins `codex`, `claude`, `gh`, `copilot`, `gemini` and `agent`, registered in
+// the test binary's TestMain (testkit.Main does it).
 // Its behaviour is a list of steps taken from its arguments, a script file, or (for a stand-in) the
 // account's config dir, so one script can make the first account hit a usage limit and the second
 // succeed.
 //
-// It is test support only: no product package may import it.
+// It is test support: no product package may import it. testkit registers it in users' test binaries;
+// oauth-mux's own suites and unit tests run it directly.
 //
 // Steps (composable: `fakecli out hello err oops exit 3`):
 //
