@@ -43,6 +43,7 @@ type replay struct {
 	end    int64    // bytes read so far
 	pos    int64    // how far the current (or last) attempt was fed
 	ahead  int64    // how far the reader may read past pos
+	mem    blockSource
 	// feeding is set while an attempt's feeder runs: the reader passes the limit only for an
 	// attempt that has been fed everything up to it and wants more.
 	feeding                        bool
@@ -82,7 +83,7 @@ func (r *replay) space() []byte {
 		if n := len(r.free); n > 0 {
 			b, r.free = r.free[n-1], r.free[:n-1]
 		} else {
-			b = newBlock(replayBlock)
+			b = r.mem.block(replayBlock)
 		}
 		r.blocks = append(r.blocks, b)
 		used = 0
