@@ -18,7 +18,7 @@ const hugePage = 2 << 20
 // compaction that may precede it. The rest come from 2 MiB transparent huge pages when the kernel
 // grants them (THP "always" or "madvise"): a stream that fills the 8 MiB replay then costs 4 page
 // faults instead of 2048. On a VM whose page faults trap to the hypervisor (about 10 µs each on the
-// one the README's figures come from) that is a fifth of a 8 MiB run.
+// one the README's figures come from) that is a fifth of an 8 MiB run.
 type blockSource struct {
 	handed int
 	spare  []byte // the unused rest of the current huge page

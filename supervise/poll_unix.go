@@ -22,6 +22,9 @@ type pollReader struct {
 	fd, wake int
 }
 
+// grow enlarges the pipe it reads, once a child is streaming from it (growSharedPipe).
+func (p *pollReader) grow() { growSharedPipe(p.fd, pipeSize) }
+
 func (p *pollReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil

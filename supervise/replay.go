@@ -221,10 +221,14 @@ func (f *feeder) run() {
 		r.mu.Lock()
 		r.pos += int64(n)
 		if !grown && r.pos >= streamRead {
-			// Past a full pipe's worth, the child is reading: stream at full speed.
+			// Past a full pipe's worth, the child is reading: stream at full speed, with both
+			// pipes enlarged (the caller's too, when it is a pipe).
 			grown = true
 			r.ahead = aheadFull
 			growPipe(f.w)
+			if g, ok := r.src.(interface{ grow() }); ok {
+				g.grow()
+			}
 		}
 		r.cond.Broadcast()
 		r.mu.Unlock()
