@@ -25,17 +25,39 @@ func Version() string {
 	return v
 }
 
+// modulePath is oauth-mux's module: the main module of its own binary, a dependency of a user's test
+// binary that runs it through testkit.
+const modulePath = "github.com/oauth-mux/oauth-mux"
+
 // buildVersion returns the version and the commit (possibly "" or with a "-dirty" suffix).
 func buildVersion() (string, string) {
-	v, c := version, commit
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return v, c
+		return version, commit
 	}
-	if v == "0.1.0-dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		v = strings.TrimPrefix(info.Main.Version, "v")
+	return versionFrom(info, version, commit)
+}
+
+// versionFrom reads the build info for what -X did not set: the module version `go install …@vX.Y.Z`
+// or a user's go.mod names, and, in oauth-mux's own binary only, the VCS stamp (in a user's binary
+// the stamp is the user's commit, not ours).
+func versionFrom(info *debug.BuildInfo, v, c string) (string, string) {
+	mod, own := info.Main, info.Main.Path == modulePath || info.Main.Path == ""
+	if !own {
+		mod = debug.Module{}
+		for _, d := range info.Deps {
+			if d.Path == modulePath {
+				mod = *d
+				if d.Replace != nil && d.Replace.Version != "" {
+					mod.Version = d.Replace.Version
+				}
+			}
+		}
 	}
-	if c == "" {
+	if v == "0.1.0-dev" && mod.Version != "" && mod.Version != "(devel)" {
+		v = strings.TrimPrefix(mod.Version, "v")
+	}
+	if c == "" && own {
 		var rev string
 		var dirty bool
 		for _, s := range info.Settings {

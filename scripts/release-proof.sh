@@ -6,7 +6,7 @@
 #   3. npm install -g of the host's platform tarball and the root tarball (never the registry);
 #   4. where root and dpkg are here, the .deb installs (binary, completions, man page) and removes
 #      cleanly;
-#   5. where rpm is here, the .rpm installs into a temporary root and removes cleanly.
+#   5. where root and rpm are here, the .rpm installs into a temporary root and removes cleanly.
 # From each install it runs `oauth-mux version` (which must name VERSION) and `oauth-mux demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,7 +110,8 @@ fi
 # 5. the .rpm, into a temporary root: rpm's own database there, nothing of this system touched.
 # --nodeps because that root holds no system to depend on (the binary is static and needs none).
 rpmfile=$(ls "$out"/nfpm/oauth-mux_"$version"_linux_"$arch".rpm 2>/dev/null || true)
-if [ "$os" = linux ] && [ -n "$rpmfile" ] && command -v rpm >/dev/null; then
+# rpm's transaction chroots into the root and chowns to root: it needs root, as dpkg does.
+if [ "$os" = linux ] && [ -n "$rpmfile" ] && command -v rpm >/dev/null && [ "$(id -u)" -eq 0 ]; then
     root="$tmp/rpmroot"
     mkdir -p "$root"
     rpm -i --root "$root" --nodeps "$rpmfile" >"$tmp/rpm.log" 2>&1 || { cat "$tmp/rpm.log" >&2; fail "rpm -i failed"; }
@@ -120,10 +121,11 @@ if [ "$os" = linux ] && [ -n "$rpmfile" ] && command -v rpm >/dev/null; then
         [ -f "$root$f" ] || fail "the rpm did not install $f"
     done
     rpm -e --root "$root" --nodeps oauth-mux >>"$tmp/rpm.log" 2>&1 || { cat "$tmp/rpm.log" >&2; fail "rpm -e failed"; }
-    left=$(rpm -qlp "$rpmfile" 2>/dev/null | while read -r f; do [ ! -e "$root$f" ] || echo "$f"; done)
+    listed=$(rpm -qlp "$rpmfile" 2>/dev/null) || fail "rpm -qlp cannot list $rpmfile"
+    left=$(printf '%s\n' "$listed" | while read -r f; do [ ! -e "$root$f" ] || echo "$f"; done)
     [ -z "$left" ] || fail "rpm -e left $left"
     pass "rpm: installs the binary, completions and man page into a root; removes cleanly"
 else
-    echo "skip rpm: needs Linux and rpm"
+    echo "skip rpm: needs Linux, root and rpm"
 fi
 echo "release proof of $version: passed"

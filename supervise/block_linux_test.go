@@ -32,8 +32,8 @@ func TestBlockSource(t *testing.T) {
 			t.Fatalf("block %d was overwritten by another", i)
 		}
 	}
-	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
-		t.Skip("this kernel has no transparent huge pages: every block is a small-page mapping")
+	if !thpUsable() {
+		t.Skip("transparent huge pages are off (or absent) here: every block is a small-page mapping")
 	}
 	addr := func(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }
 	perPage := hugePage / replayBlock

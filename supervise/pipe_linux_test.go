@@ -21,6 +21,16 @@ func pipeSizeOf(t *testing.T, f *os.File) int {
 // TestReplayGrowsTheCallersPipe: once a child streams its stdin, the caller's pipe is enlarged like
 // oauth-mux's own, and every byte still arrives in order; a child that reads nothing leaves it alone.
 func TestReplayGrowsTheCallersPipe(t *testing.T) {
+	// Growing fails once this user's pipe pages reach fs.pipe-user-pages-soft (other tests in
+	// parallel grow pipes too): then there is nothing to check.
+	if pr, pw, err := os.Pipe(); err == nil {
+		_, err := unix.FcntlInt(pr.Fd(), unix.F_SETPIPE_SZ, pipeSize)
+		pr.Close()
+		pw.Close()
+		if err != nil {
+			t.Skipf("cannot grow a pipe to %d bytes here: %v", pipeSize, err)
+		}
+	}
 	wakeR, wakeW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -33,8 +43,7 @@ func TestReplayGrowsTheCallersPipe(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { sr.Close(); sw.Close() })
-		before := pipeSizeOf(t, sr)
-		if before >= pipeSize {
+		if before := pipeSizeOf(t, sr); before >= pipeSize {
 			t.Skipf("pipes start at %d bytes here", before)
 		}
 		return sr, sw, newReplay(&pollReader{fd: int(sr.Fd()), wake: int(wakeR.Fd())}, StdinReplayLimit, nil)
@@ -65,15 +74,14 @@ func TestReplayGrowsTheCallersPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.halt()
-	r2.close()
+	r2.close() // halt closed pw
 	pr.Close()
 	if got := pipeSizeOf(t, sr2); got != before {
 		t.Errorf("the caller's pipe went from %d to %d bytes for a child that read 6", before, got)
 	}
 }
 
-// TestGrowSharedPipeOnlyGrows: a pipe already larger than asked is not shrunk, a smaller one grows,
-// and what is not a pipe is not touched.
+// TestGrowSharedPipeOnlyGrows: a pipe already larger than asked is not shrunk; a smaller one grows.
 func TestGrowSharedPipeOnlyGrows(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -93,10 +101,4 @@ func TestGrowSharedPipeOnlyGrows(t *testing.T) {
 	if got := pipeSizeOf(t, r); got != 2*big {
 		t.Errorf("a %d-byte pipe asked to be %d became %d bytes", big, 2*big, got)
 	}
-	f, err := os.CreateTemp(t.TempDir(), "x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	growSharedPipe(int(f.Fd()), 2*big) // a regular file: nothing to do, nothing to fail
 }

@@ -16,7 +16,6 @@ package testkit
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +44,8 @@ func Main(m testscript.TestingM, more map[string]func()) {
 
 // Programs are the programs testkit puts on a script's PATH: `oauth-mux` (this module's CLI, run by
 // the test binary re-executed under that name), `fakecli`, and a stand-in for each CLI in
-// fakecli.StandIns.
+// fakecli.StandIns. The in-test oauth-mux runs the code of the version your go.mod requires, but
+// `oauth-mux version` says 0.1.0-dev there: go test stamps no module versions into a test binary.
 func Programs() map[string]func() {
 	fake := func() { os.Exit(fakecli.Main()) }
 	programs := map[string]func(){"oauth-mux": cmd.Program, "fakecli": fake}
@@ -57,7 +57,18 @@ func Programs() map[string]func() {
 
 // Params are testscript parameters for the scripts in dir: Setup seals each script in its $WORK,
 // Commands adds the script commands, and a bare program name is refused (write `exec codex …`), so a
-// script never runs a real CLI of the same name by accident.
+// script never runs a real CLI of the same name by accident. To add a setup of your own, call Setup
+// first from it (replacing p.Setup alone drops the sealing):
+//
+//	p := testkit.Params("testdata/script")
+//	p.Setup = func(env *testscript.Env) error {
+//		if err := testkit.Setup(env); err != nil {
+//			return err
+//		}
+//		env.Setenv("MY_TOOL_HOME", env.WorkDir+"/tool")
+//		return nil
+//	}
+//	p.Cmds["mycmd"] = myCmd
 func Params(dir string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
@@ -80,7 +91,7 @@ func Setup(env *testscript.Env) error {
 // Env is the sealed environment for a test working in work: HOME is work/home, the XDG base dirs and
 // OMUX_CONFIG_DIR/OMUX_STATE_DIR lie under it, and what a developer's shell may export that would
 // change oauth-mux or the fakes (a config path, a shell, the marks of an oauth-mux run around the
-// tests, a fake's script) is cleared. Output is plain and stable: NO_COLOR, TERM=dumb, COLUMNS=100,
+// tests, a fake's script) is cleared: set empty, which oauth-mux and the fakes read as unset. Output is plain and stable: NO_COLOR, TERM=dumb, COLUMNS=100,
 // LC_ALL=C, TZ=UTC. It creates HOME and XDG_RUNTIME_DIR. PATH is not in it: testscript sets its own.
 func Env(work string) (map[string]string, error) {
 	home := filepath.Join(work, "home")
@@ -187,18 +198,9 @@ func ExitStatus(ee *exec.ExitError) string {
 		return strconv.Itoa(ee.ExitCode())
 	}
 	if ws.Signaled() {
-		return signalName(ws.Signal())
+		return fakecli.SignalName(ws.Signal())
 	}
 	return strconv.Itoa(ws.ExitStatus())
-}
-
-func signalName(sig syscall.Signal) string {
-	for _, name := range []string{"HUP", "INT", "QUIT", "KILL", "TERM", "USR1", "USR2", "PIPE", "ABRT"} {
-		if s, err := fakecli.ParseSignal(name); err == nil && s == sig {
-			return "SIG" + name
-		}
-	}
-	return fmt.Sprintf("signal%d", int(sig))
 }
 
 // timeoutArg reads an optional TIMEOUT argument (a Go duration), 10s when absent.

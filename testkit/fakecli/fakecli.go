@@ -379,7 +379,9 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	return 0, fmt.Errorf("unknown signal %q", s)
 }
 
-func signalName(sig syscall.Signal) string {
+// SignalName names a signal as the trap step prints it and testkit's status command expects it:
+// "SIGTERM", or "signal N" for one without a name here.
+func SignalName(sig syscall.Signal) string {
 	for name, s := range signalNames {
 		if s == sig {
 			return "SIG" + name
@@ -401,7 +403,7 @@ func stepSignal(_ *runner, a []string) error {
 		return err
 	}
 	time.Sleep(5 * time.Second)
-	return fmt.Errorf("still alive after %s", signalName(sig))
+	return fmt.Errorf("still alive after %s", SignalName(sig))
 }
 
 func stepTrap(r *runner, a []string) error {
@@ -413,7 +415,7 @@ func stepTrap(r *runner, a []string) error {
 	signal.Notify(ch, sig)
 	go func() {
 		<-ch
-		fmt.Fprintf(r.stdout, "got %s\n", signalName(sig))
+		fmt.Fprintf(r.stdout, "got %s\n", SignalName(sig))
 		os.Exit(128 + int(sig))
 	}()
 	return nil
