@@ -3,10 +3,9 @@
 # maintainer uploads where, with every file's SHA-256. It publishes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version=${1:?usage: release-handoff.sh VERSION}
-version=${version#v}
-out=dist/out/v$version
-[ -d "$out/artifacts" ] || { echo "release-handoff: $out is not staged; run just release-local $version first" >&2; exit 1; }
+. scripts/release-common.sh
+release_args release-handoff.sh "${1:-}"
+release_staged release-handoff
 mkdir -p "$out/handoff"
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 list() { for f in "$@"; do printf -- '- `%s`  \n  sha256 `%s`\n' "${f#"$out"/}" "$(sum "$f")"; done; }

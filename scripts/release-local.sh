@@ -10,16 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=${1:?usage: release-local.sh VERSION (e.g. 0.2.0)}
-version=${version#v}
+. scripts/release-common.sh
+release_args release-local.sh "${1:-}"
 if ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
     echo "release-local: $version is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE])" >&2
     exit 2
 fi
-# The justfile passes its pinned GoReleaser; alone, this script pins the same one.
-goreleaser=${OMUX_GORELEASER:-go run github.com/goreleaser/goreleaser/v2@v2.15.1}
 # OMUX_RELEASE_OUT stages elsewhere (release-repro.sh builds a second tree to compare).
-out=${OMUX_RELEASE_OUT:-dist/out/v$version}
+out=${OMUX_RELEASE_OUT:-$out}
 gr=build/goreleaser
 
 # GoReleaser reads the commit, its time (the builds' and files' dates) and the remote URL from git;

@@ -10,10 +10,10 @@
 # From each install it runs `oauth-mux version` (which must name VERSION) and `oauth-mux demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version=${1:?usage: release-proof.sh VERSION}
-version=${version#v}
-out=$(pwd)/dist/out/v$version
-[ -d "$out/artifacts" ] || { echo "release-proof: $out is not staged; run just release-local $version first" >&2; exit 1; }
+. scripts/release-common.sh
+release_args release-proof.sh "${1:-}"
+release_staged release-proof
+out=$(pwd)/$out # the installs below run from other directories
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass() { printf 'ok   %s\n' "$*"; }

@@ -7,15 +7,13 @@
 # not taken from the first build's cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version=${1:?usage: release-repro.sh VERSION}
-version=${version#v}
-out=dist/out/v$version
-[ -f "$out/artifacts/SHA256SUMS" ] || { echo "release-repro: $out is not staged; run just release-local $version first" >&2; exit 1; }
+. scripts/release-common.sh
+release_args release-repro.sh "${1:-}"
+release_staged release-repro
 again=$(mktemp -d)
 trap 'chmod -R u+w "$again" 2>/dev/null; rm -rf "$again"' EXIT
 # GoReleaser itself is built with the usual cache (the justfile's `go run PKG@VERSION` becomes
 # `go install PKG@VERSION`); only what it builds gets the empty one.
-goreleaser=${OMUX_GORELEASER:-go run github.com/goreleaser/goreleaser/v2@v2.15.1}
 if [[ $goreleaser == "go run "* ]]; then
     GOBIN="$again/bin" go install "${goreleaser#go run }"
     goreleaser="$again/bin/goreleaser"
